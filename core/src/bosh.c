@@ -1,0 +1,435 @@
+/* bosh.c: the BOSH transport state machine (XEP-0124, XEP-0206).
+ *
+ * Requests live in a small fixed table of slots, one per rid not yet
+ * processed. A slot is READY (to be handed to the caller), SENT, BACKOFF
+ * (failed; READY again at its deadline, with the same bytes) or ANSWERED
+ * (response kept until every lower rid is processed, XEP-0124 §14). */
+#include "bosh.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SLOTS 8
+/* Initial rids stay below 2^52 so rid+n never passes 2^53 (XEP-0124 §14:
+ * clients must keep rids within what JavaScript represents exactly). */
+#define RID_LIMIT ((uint64_t)1 << 52)
+
+typedef enum { SLOT_FREE = 0, SLOT_READY, SLOT_SENT, SLOT_BACKOFF, SLOT_ANSWERED } slot_state;
+
+typedef struct slot {
+    slot_state st;
+    uint64_t rid;
+    xw_buf body;          /* the exact bytes; retransmissions reuse them */
+    unsigned failures;
+    double deadline;      /* SENT: give up; BACKOFF: retransmit */
+    int http_status;
+    xw_buf response;
+} slot;
+
+struct xw_bosh {
+    xw_bosh_config cfg;
+    char *to;
+    char *route;
+    xw_bosh_state state;
+    xw_xml_parser *parser;
+    xw_bosh_stanza_fn on_stanza;
+    void *ud;
+
+    uint64_t next_rid;      /* rid of the next new request */
+    uint64_t processed_rid; /* highest rid whose response was processed */
+    char *sid;
+    unsigned requests, wait_s, hold, inactivity_s, polling_s, maxpause_s;
+
+    xw_buf queued;          /* payload for the next new request */
+    int restart_pending;
+    int terminate_pending;
+    slot slots[MAX_SLOTS];
+
+    /* per-response parse results, filled by on_body */
+    double parse_now;
+    int resp_terminate;
+    int resp_recoverable;
+    char resp_condition[48];
+
+    char *condition;
+    char *condition_text;
+};
+
+void xw_bosh_config_default(xw_bosh_config *c) {
+    c->to = NULL;
+    c->route = NULL;
+    c->wait_s = 60;
+    c->hold = 1;
+    c->timeout_margin_ms = 10000;
+    c->max_retries = 3;
+    c->backoff_base_ms = 250;
+    c->backoff_max_ms = 8000;
+}
+
+static void set_condition(xw_bosh *b, const char *cond, const char *text) {
+    if (b->state == XW_BOSH_CLOSED) return;
+    b->state = XW_BOSH_CLOSED;
+    free(b->condition);
+    free(b->condition_text);
+    b->condition = cond ? xw_strdup(cond) : NULL;
+    b->condition_text = xw_strdup(text ? text : "");
+    /* Buffers stay allocated until xw_bosh_free: this may run from inside
+     * the parse of a slot's response. */
+    for (int i = 0; i < MAX_SLOTS; i++) b->slots[i].st = SLOT_FREE;
+    xw_buf_clear(&b->queued);
+}
+
+void xw_bosh_close(xw_bosh *b, const char *condition, const char *text) { set_condition(b, condition, text); }
+
+static unsigned parse_uint_attr(const xw_node *n, const char *name, unsigned dflt) {
+    const char *v = xw_node_attr(n, name);
+    if (!v || !*v) return dflt;
+    unsigned long x = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9') return dflt;
+        x = x * 10 + (unsigned long)(*p - '0');
+        if (x > 100000000UL) return dflt;
+    }
+    return (unsigned)x;
+}
+
+static int on_body(void *ud, const xw_node *body) {
+    xw_bosh *b = ud;
+    const char *type = xw_node_attr(body, "type");
+    const char *cond = xw_node_attr(body, "condition");
+    b->resp_terminate = type && strcmp(type, "terminate") == 0;
+    b->resp_recoverable = type && strcmp(type, "error") == 0;
+    snprintf(b->resp_condition, sizeof b->resp_condition, "%s", cond ? cond : "");
+    if (b->state == XW_BOSH_CREATING && !b->resp_terminate) {
+        /* XEP-0124 §7.1: the creation response carries the session
+         * attributes; adopt them, never exceeding what we asked for. */
+        const char *sid = xw_node_attr(body, "sid");
+        if (!sid || !*sid) return XW_ERR_PROTOCOL;
+        b->sid = xw_strdup(sid);
+        if (!b->sid) return XW_ERR_NOMEM;
+        b->wait_s = parse_uint_attr(body, "wait", b->cfg.wait_s);
+        if (b->wait_s > b->cfg.wait_s) b->wait_s = b->cfg.wait_s;
+        b->hold = parse_uint_attr(body, "hold", b->cfg.hold);
+        b->requests = parse_uint_attr(body, "requests", b->hold + 1);
+        if (b->requests < 1) b->requests = 1;
+        if (b->requests > MAX_SLOTS - 1) b->requests = MAX_SLOTS - 1;
+        b->inactivity_s = parse_uint_attr(body, "inactivity", 0);
+        b->polling_s = parse_uint_attr(body, "polling", 0);
+        b->maxpause_s = parse_uint_attr(body, "maxpause", 0);
+        b->state = XW_BOSH_ACTIVE;
+    }
+    return XW_OK;
+}
+
+static int on_child(void *ud, xw_node *stanza) {
+    xw_bosh *b = ud;
+    return b->on_stanza(b->ud, stanza, b->parse_now);
+}
+
+xw_bosh *xw_bosh_new(const xw_bosh_config *cfg, const xw_xml_limits *limits,
+                     xw_bosh_stanza_fn on_stanza, void *ud) {
+    if (!cfg || !cfg->to || !on_stanza) return NULL;
+    xw_bosh *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->cfg = *cfg;
+    b->to = xw_strdup(cfg->to);
+    b->route = cfg->route ? xw_strdup(cfg->route) : NULL;
+    b->on_stanza = on_stanza;
+    b->ud = ud;
+    unsigned long salt;
+    xw_random_bytes(&salt, sizeof salt);
+    b->parser = xw_xml_parser_new(limits, salt, on_body, on_child, b);
+    if (!b->to || !b->parser || (cfg->route && !b->route)) {
+        xw_bosh_free(b);
+        return NULL;
+    }
+    b->cfg.to = b->to;
+    b->cfg.route = b->route;
+    return b;
+}
+
+void xw_bosh_free(xw_bosh *b) {
+    if (!b) return;
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        xw_buf_free(&b->slots[i].body);
+        xw_buf_free(&b->slots[i].response);
+    }
+    xw_buf_free(&b->queued);
+    xw_xml_parser_free(b->parser);
+    free(b->to);
+    free(b->route);
+    free(b->sid);
+    free(b->condition);
+    free(b->condition_text);
+    free(b);
+}
+
+static slot *slot_for_rid(xw_bosh *b, uint64_t rid) {
+    for (int i = 0; i < MAX_SLOTS; i++)
+        if (b->slots[i].st != SLOT_FREE && b->slots[i].rid == rid) return &b->slots[i];
+    return NULL;
+}
+
+static unsigned slots_in_use(const xw_bosh *b) {
+    unsigned n = 0;
+    for (int i = 0; i < MAX_SLOTS; i++) n += b->slots[i].st != SLOT_FREE;
+    return n;
+}
+
+static slot *new_slot(xw_bosh *b) {
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        if (b->slots[i].st == SLOT_FREE) {
+            slot *s = &b->slots[i];
+            s->rid = b->next_rid++;
+            s->failures = 0;
+            s->http_status = 0;
+            xw_buf_clear(&s->body);
+            xw_buf_clear(&s->response);
+            s->st = SLOT_READY;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static void free_slot(slot *s) {
+    s->st = SLOT_FREE;
+    xw_buf_clear(&s->body);
+    xw_buf_clear(&s->response);
+}
+
+int xw_bosh_start(xw_bosh *b, double now_ms) {
+    (void)now_ms;
+    if (b->state != XW_BOSH_IDLE) return XW_ERR_STATE;
+    uint64_t r;
+    xw_random_bytes(&r, sizeof r);
+    r &= RID_LIMIT - 1;
+    if (r == 0) r = 1;
+    b->next_rid = r;
+    b->processed_rid = r - 1;
+    slot *s = new_slot(b);
+    /* XEP-0124 §7.1 and XEP-0206 §4: session creation request. */
+    int rc = xw_buf_printf(&s->body,
+                           "<body content='text/xml; charset=utf-8' hold='%u' rid='%llu' to='",
+                           b->cfg.hold, (unsigned long long)s->rid);
+    if (!rc) rc = xw_buf_append_xml_escaped(&s->body, b->to, strlen(b->to));
+    if (!rc && b->route) {
+        rc = xw_buf_append_str(&s->body, "' route='");
+        if (!rc) rc = xw_buf_append_xml_escaped(&s->body, b->route, strlen(b->route));
+    }
+    if (!rc)
+        rc = xw_buf_printf(&s->body,
+                           "' ver='1.11' wait='%u' xml:lang='en' xmpp:version='1.0' "
+                           "xmlns='" XW_NS_HTTPBIND "' xmlns:xmpp='" XW_NS_XBOSH "'/>",
+                           b->cfg.wait_s);
+    if (rc) return rc;
+    b->state = XW_BOSH_CREATING;
+    return XW_OK;
+}
+
+int xw_bosh_queue(xw_bosh *b, const char *xml, size_t len) {
+    if (b->state == XW_BOSH_CLOSED || b->state == XW_BOSH_IDLE || b->terminate_pending) return XW_ERR_STATE;
+    return xw_buf_append(&b->queued, xml, len);
+}
+
+void xw_bosh_request_restart(xw_bosh *b) { b->restart_pending = 1; }
+
+int xw_bosh_terminate(xw_bosh *b, const char *final_xml, size_t len) {
+    if (b->state != XW_BOSH_ACTIVE) return XW_ERR_STATE;
+    if (final_xml && len) {
+        int rc = xw_buf_append(&b->queued, final_xml, len);
+        if (rc) return rc;
+    }
+    b->terminate_pending = 1;
+    return XW_OK;
+}
+
+/* Builds the body of a new request in slot s from what is pending. */
+static int build_body(xw_bosh *b, slot *s) {
+    int rc = xw_buf_printf(&s->body, "<body rid='%llu' sid='", (unsigned long long)s->rid);
+    if (!rc) rc = xw_buf_append_xml_escaped(&s->body, b->sid, strlen(b->sid));
+    if (rc) return rc;
+    if (b->restart_pending) {
+        /* XEP-0206 §5: the restart request carries no payload. */
+        b->restart_pending = 0;
+        rc = xw_buf_append_str(&s->body, "' to='");
+        if (!rc) rc = xw_buf_append_xml_escaped(&s->body, b->to, strlen(b->to));
+        if (!rc)
+            rc = xw_buf_append_str(&s->body, "' xml:lang='en' xmpp:restart='true' xmlns='" XW_NS_HTTPBIND
+                                             "' xmlns:xmpp='" XW_NS_XBOSH "'/>");
+        return rc;
+    }
+    const char *type = "";
+    if (b->terminate_pending) {
+        b->terminate_pending = 0;
+        b->state = XW_BOSH_TERMINATING;
+        type = " type='terminate'";
+    }
+    rc = xw_buf_printf(&s->body, "'%s xmlns='" XW_NS_HTTPBIND "'", type);
+    if (rc) return rc;
+    if (!b->queued.len) return xw_buf_append_str(&s->body, "/>");
+    rc = xw_buf_append(&s->body, ">", 1);
+    if (!rc) rc = xw_buf_append(&s->body, b->queued.data, b->queued.len);
+    if (!rc) rc = xw_buf_append_str(&s->body, "</body>");
+    xw_buf_clear(&b->queued);
+    return rc;
+}
+
+static int hand_out(xw_bosh *b, slot *s, double now_ms, xw_bosh_request *out) {
+    s->st = SLOT_SENT;
+    unsigned wait = b->state == XW_BOSH_CREATING ? b->cfg.wait_s : b->wait_s;
+    out->timeout_ms = wait * 1000u + b->cfg.timeout_margin_ms;
+    s->deadline = now_ms + out->timeout_ms + 1000.0; /* in case the caller never reports */
+    out->rid = (double)s->rid;
+    out->body = s->body.data;
+    out->body_len = s->body.len;
+    return 1;
+}
+
+int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
+    if (b->state == XW_BOSH_IDLE || b->state == XW_BOSH_CLOSED) return 0;
+    /* Retransmissions and the creation request first, lowest rid first. */
+    slot *ready = NULL;
+    for (int i = 0; i < MAX_SLOTS; i++)
+        if (b->slots[i].st == SLOT_READY && (!ready || b->slots[i].rid < ready->rid)) ready = &b->slots[i];
+    if (ready) return hand_out(b, ready, now_ms, out);
+    if (b->state != XW_BOSH_ACTIVE) return 0;
+    unsigned in_use = slots_in_use(b);
+    int has_payload = b->queued.len || b->restart_pending || b->terminate_pending;
+    /* XEP-0124 §11: at most `requests` outstanding, one more only to
+     * terminate. Keep one request held whenever idle (§10) so the server
+     * can push at any moment. */
+    unsigned window = b->requests + (b->terminate_pending ? 1u : 0u);
+    if (in_use >= window) return 0;
+    if (!has_payload && in_use > 0) return 0;
+    slot *s = new_slot(b);
+    if (!s) return 0;
+    if (build_body(b, s)) {
+        set_condition(b, "internal-error", "out of memory");
+        return 0;
+    }
+    return hand_out(b, s, now_ms, out);
+}
+
+/* Processes one response; returns 0 to go on, non-zero once the session
+ * has closed. */
+static int process_response(xw_bosh *b, slot *s, double now_ms) {
+    switch (s->http_status) {
+    /* XEP-0124 §17.1: HTTP error codes of older servers map to conditions. */
+    case 400: set_condition(b, "bad-request", "HTTP 400"); return 1;
+    case 403: set_condition(b, "policy-violation", "HTTP 403"); return 1;
+    case 404: set_condition(b, "item-not-found", "HTTP 404"); return 1;
+    default: break;
+    }
+    unsigned long salt;
+    xw_random_bytes(&salt, sizeof salt);
+    if (xw_xml_parser_reset(b->parser, salt)) {
+        set_condition(b, "internal-error", "out of memory");
+        return 1;
+    }
+    b->parse_now = now_ms;
+    b->resp_terminate = b->resp_recoverable = 0;
+    b->resp_condition[0] = '\0';
+    int was_creating = b->state == XW_BOSH_CREATING;
+    int rc = xw_xml_parser_feed(b->parser, s->response.data, s->response.len, 1);
+    if (b->state == XW_BOSH_CLOSED) return 1; /* a stanza handler closed it */
+    if (rc) {
+        const char *why = xw_xml_parser_error(b->parser);
+        if (rc == XW_ERR_LIMIT) set_condition(b, "policy-violation", why);
+        else if (rc == XW_ERR_PROTOCOL && was_creating) set_condition(b, "bad-request", "session creation response without sid");
+        else set_condition(b, "not-well-formed", why);
+        return 1;
+    }
+    if (b->resp_terminate) {
+        /* XEP-0124 §17.2: a terminal condition ends the session; stanzas in
+         * the same body were delivered above. No condition on a terminate
+         * we asked for is a normal close. */
+        const char *c = b->resp_condition[0] ? b->resp_condition : NULL;
+        if (!c && b->state != XW_BOSH_TERMINATING) c = "undefined-condition";
+        set_condition(b, c, c ? "terminated by the connection manager" : "");
+        return 1;
+    }
+    if (b->state == XW_BOSH_TERMINATING && s->rid + 1 == b->next_rid) {
+        set_condition(b, NULL, "");
+        return 1;
+    }
+    return 0;
+}
+
+static void backoff(xw_bosh *b, slot *s, double now_ms) {
+    s->failures++;
+    if (s->failures > b->cfg.max_retries) {
+        set_condition(b, "connection-failed", "no answer from the connection manager");
+        return;
+    }
+    /* Exponential backoff with ±50% jitter so many clients do not retry in
+     * step after an outage. */
+    double delay = b->cfg.backoff_base_ms;
+    for (unsigned i = 1; i < s->failures && delay < b->cfg.backoff_max_ms; i++) delay *= 2;
+    if (delay > b->cfg.backoff_max_ms) delay = b->cfg.backoff_max_ms;
+    uint32_t r;
+    xw_random_bytes(&r, sizeof r);
+    delay = delay * (0.5 + (double)r / 4294967296.0);
+    s->st = SLOT_BACKOFF;
+    s->deadline = now_ms + delay;
+}
+
+void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, size_t len, double now_ms) {
+    if (b->state == XW_BOSH_IDLE || b->state == XW_BOSH_CLOSED) return;
+    slot *s = slot_for_rid(b, (uint64_t)rid);
+    if (!s || s->st == SLOT_ANSWERED) return; /* duplicate or unknown: ignore */
+    if (http_status != 200 && http_status != 400 && http_status != 403 && http_status != 404) {
+        /* 5xx and odd codes from proxies: treat like a broken connection. */
+        backoff(b, s, now_ms);
+        return;
+    }
+    xw_buf_clear(&s->response);
+    if (xw_buf_append(&s->response, body, len)) {
+        set_condition(b, "internal-error", "out of memory");
+        return;
+    }
+    s->http_status = http_status;
+    s->st = SLOT_ANSWERED;
+    /* XEP-0124 §14: process responses in rid order. */
+    for (;;) {
+        slot *next = slot_for_rid(b, b->processed_rid + 1);
+        if (!next || next->st != SLOT_ANSWERED) break;
+        b->processed_rid++;
+        int closed = process_response(b, next, now_ms);
+        if (closed) return;
+        free_slot(next);
+    }
+}
+
+void xw_bosh_failed(xw_bosh *b, double rid, double now_ms) {
+    if (b->state == XW_BOSH_IDLE || b->state == XW_BOSH_CLOSED) return;
+    slot *s = slot_for_rid(b, (uint64_t)rid);
+    if (!s || s->st != SLOT_SENT) return;
+    backoff(b, s, now_ms);
+}
+
+double xw_bosh_next_deadline(const xw_bosh *b) {
+    if (b->state == XW_BOSH_IDLE || b->state == XW_BOSH_CLOSED) return -1;
+    double d = -1;
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        const slot *s = &b->slots[i];
+        if ((s->st == SLOT_SENT || s->st == SLOT_BACKOFF) && (d < 0 || s->deadline < d)) d = s->deadline;
+    }
+    return d;
+}
+
+void xw_bosh_tick(xw_bosh *b, double now_ms) {
+    for (int i = 0; i < MAX_SLOTS && b->state != XW_BOSH_CLOSED; i++) {
+        slot *s = &b->slots[i];
+        if (s->st == SLOT_BACKOFF && now_ms >= s->deadline) s->st = SLOT_READY;
+        else if (s->st == SLOT_SENT && now_ms >= s->deadline) backoff(b, s, now_ms);
+    }
+}
+
+xw_bosh_state xw_bosh_get_state(const xw_bosh *b) { return b->state; }
+const char *xw_bosh_condition(const xw_bosh *b) { return b->condition; }
+const char *xw_bosh_condition_text(const xw_bosh *b) { return b->condition_text ? b->condition_text : ""; }
+const char *xw_bosh_sid(const xw_bosh *b) { return b->sid; }
+unsigned xw_bosh_requests(const xw_bosh *b) { return b->requests; }
+unsigned xw_bosh_wait(const xw_bosh *b) { return b->wait_s; }

@@ -1,0 +1,731 @@
+/* session.c: the XMPP session over BOSH and the public xw_client API.
+ * It owns stream negotiation (features, SASL, restart, bind: RFC 6120 §6,
+ * §7, XEP-0206 §5-6), IQ tracking with ids and timeouts (RFC 6120 §8.2.3),
+ * dispatch of received stanzas into events, and the event queue. */
+#include "bosh.h"
+#include "im.h"
+#include "jid.h"
+#include "sasl.h"
+#include "util.h"
+#include "xml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
+#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_STREAM_ERRORS "urn:ietf:params:xml:ns:xmpp-streams"
+#define NS_PING "urn:xmpp:ping"
+#define MAX_PENDING_IQS 256
+
+typedef enum {
+    NEG_IDLE = 0,
+    NEG_WAIT_AUTH_FEATURES,
+    NEG_AUTHENTICATING,
+    NEG_WAIT_BIND_FEATURES,
+    NEG_BINDING,
+    NEG_SESSION,
+    NEG_ONLINE,
+    NEG_DONE
+} neg_state;
+
+typedef enum { IQ_APP = 0, IQ_BIND, IQ_SESSION } iq_purpose;
+
+typedef struct pending_iq {
+    char *id;
+    char *to;          /* NULL: addressed to our own account/server */
+    int token;         /* handed to the app; 0 for internal IQs */
+    iq_purpose purpose;
+    double deadline;
+} pending_iq;
+
+struct xw_client {
+    /* options */
+    char *jid_str, *password, *resource;
+    xw_jid jid;
+    int secure, allow_plain, initial_presence;
+    xw_bosh_config bosh_cfg;
+    xw_xml_limits limits;
+    double iq_timeout_ms;
+
+    xw_bosh *bosh;
+    neg_state neg;
+    xw_sasl *sasl;
+    char *bound_jid;
+    char *fail_condition, *fail_text; /* why we ended it ourselves */
+    int offline_reported;
+    int session_required;
+
+    pending_iq *iqs;
+    size_t niqs;
+    unsigned id_counter;
+    char id_prefix[12];
+    int next_token;
+
+    xw_bosh_request req;
+    xw_buf events;   /* "[ev,ev," being built */
+    xw_buf out;      /* the last array handed out */
+};
+
+/* ---------------------------------------------------------------- events */
+
+static int event_begin(xw_client *c) {
+    return xw_buf_append(&c->events, c->events.len ? "," : "[", 1);
+}
+
+static void emit_raw(xw_client *c, const char *json) {
+    /* An event that cannot be queued for lack of memory is dropped; the
+     * session state stays consistent. */
+    if (event_begin(c) || xw_buf_append_str(&c->events, json)) return;
+}
+
+static void emit_str2(xw_client *c, const char *type, const char *k1, const char *v1, const char *k2,
+                      const char *v2) {
+    xw_buf *e = &c->events;
+    if (event_begin(c) || xw_buf_printf(e, "{\"type\":\"%s\"", type)) return;
+    if (k1 && v1 && (xw_buf_printf(e, ",\"%s\":", k1) || xw_buf_append_json_string(e, v1, strlen(v1)))) return;
+    if (k2 && v2 && (xw_buf_printf(e, ",\"%s\":", k2) || xw_buf_append_json_string(e, v2, strlen(v2)))) return;
+    (void)xw_buf_append(e, "}", 1);
+}
+
+static void emit_status(xw_client *c, const char *status) { emit_str2(c, "status", "status", status, NULL, NULL); }
+
+static void emit_error(xw_client *c, const char *condition, const char *text) {
+    emit_str2(c, "error", "condition", condition, "text", text);
+}
+
+const char *xw_client_events(xw_client *c) {
+    xw_buf_clear(&c->out);
+    if (!c->events.len) {
+        if (xw_buf_append_str(&c->out, "[]")) return "[]";
+        return c->out.data;
+    }
+    if (xw_buf_append(&c->events, "]", 1)) return "[]";
+    xw_buf tmp = c->out;
+    c->out = c->events;
+    c->events = tmp;
+    xw_buf_clear(&c->events);
+    return c->out.data;
+}
+
+size_t xw_client_events_len(const xw_client *c) { return c->out.len; }
+
+/* --------------------------------------------------------------- sending */
+
+static int send_node(xw_client *c, const xw_node *n) {
+    xw_buf xml = {0};
+    /* Stanzas go inside <body xmlns='httpbind'>, so each declares
+     * xmlns='jabber:client' (XEP-0206 §8). */
+    int rc = xw_node_serialize(n, XW_NS_HTTPBIND, &xml);
+    if (!rc) rc = xw_bosh_queue(c->bosh, xml.data, xml.len);
+    xw_buf_free(&xml);
+    return rc;
+}
+
+static char *new_id(xw_client *c) {
+    char buf[40];
+    snprintf(buf, sizeof buf, "%s%u", c->id_prefix, ++c->id_counter);
+    return xw_strdup(buf);
+}
+
+/* Ends the session for a reason of our own: the reason is reported in the
+ * "offline" event once the terminate request has been answered. */
+static void fail_session(xw_client *c, const char *condition, const char *text) {
+    if (!c->fail_condition) {
+        c->fail_condition = xw_strdup(condition);
+        c->fail_text = xw_strdup(text ? text : "");
+    }
+    c->neg = NEG_DONE;
+    if (xw_bosh_terminate(c->bosh, NULL, 0) != XW_OK) xw_bosh_close(c->bosh, condition, text);
+}
+
+/* --------------------------------------------------------------- IQ table */
+
+static pending_iq *track_iq(xw_client *c, const char *to, iq_purpose purpose, double timeout, double now_ms,
+                            char **id_out) {
+    if (c->niqs >= MAX_PENDING_IQS) return NULL;
+    pending_iq *grown = realloc(c->iqs, (c->niqs + 1) * sizeof *grown);
+    if (!grown) return NULL;
+    c->iqs = grown;
+    pending_iq *q = &c->iqs[c->niqs];
+    q->id = new_id(c);
+    q->to = to ? xw_strdup(to) : NULL;
+    if (!q->id || (to && !q->to)) {
+        free(q->id);
+        free(q->to);
+        return NULL;
+    }
+    q->purpose = purpose;
+    q->token = purpose == IQ_APP ? ++c->next_token : 0;
+    q->deadline = now_ms + (timeout > 0 ? timeout : c->iq_timeout_ms);
+    c->niqs++;
+    *id_out = q->id;
+    return q;
+}
+
+static void untrack_iq(xw_client *c, size_t i) {
+    free(c->iqs[i].id);
+    free(c->iqs[i].to);
+    c->iqs[i] = c->iqs[--c->niqs];
+}
+
+/* RFC 6120 §8.1.2.1: a response must come from the entity the request was
+ * sent to; a request with no 'to' is answered by our account (no 'from',
+ * our bare JID or our server). Anything else is a spoofing attempt. */
+static int iq_from_matches(const xw_client *c, const pending_iq *q, const char *from) {
+    if (q->to) return from && xw_jid_equal(from, q->to, 0);
+    if (!from) return 1;
+    return xw_jid_equal(from, c->jid.domain, 0) || xw_jid_equal(from, c->jid_str, 1) ||
+           (c->bound_jid && xw_jid_equal(from, c->bound_jid, 0));
+}
+
+/* -------------------------------------------------------------- options */
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out) {
+    if (!v || !*v) return XW_ERR_INVALID;
+    unsigned long x = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9') return XW_ERR_INVALID;
+        x = x * 10 + (unsigned long)(*p - '0');
+        if (x > max) return XW_ERR_INVALID;
+    }
+    *out = x;
+    return XW_OK;
+}
+
+static int replace_str(char **slot, const char *v) {
+    char *d = xw_strdup(v);
+    if (!d) return XW_ERR_NOMEM;
+    if (*slot) {
+        memset(*slot, 0, strlen(*slot)); /* may be the password */
+        free(*slot);
+    }
+    *slot = d;
+    return XW_OK;
+}
+
+int xw_client_set_option(xw_client *c, const char *name, const char *value) {
+    if (!name || !value) return XW_ERR_INVALID;
+    if (c->neg != NEG_IDLE) return XW_ERR_STATE;
+    if (strcmp(name, "jid") == 0) {
+        xw_jid j;
+        int rc = xw_jid_parse(value, strlen(value), &j);
+        if (rc) return rc;
+        if (!j.local) {
+            xw_jid_free(&j);
+            return XW_ERR_JID; /* SASL needs an account name */
+        }
+        xw_jid_free(&c->jid);
+        c->jid = j;
+        if (j.resource && (rc = replace_str(&c->resource, j.resource))) return rc;
+        return replace_str(&c->jid_str, value);
+    }
+    if (strcmp(name, "password") == 0) return replace_str(&c->password, value);
+    if (strcmp(name, "resource") == 0) return *value ? replace_str(&c->resource, value) : XW_ERR_INVALID;
+    unsigned long v;
+    if (parse_uint(value, 1000000000UL, &v)) return XW_ERR_INVALID;
+    if (strcmp(name, "secure") == 0) c->secure = v != 0;
+    else if (strcmp(name, "allow_plain") == 0) c->allow_plain = v != 0;
+    else if (strcmp(name, "initial_presence") == 0) c->initial_presence = v != 0;
+    else if (strcmp(name, "wait") == 0 && v >= 1 && v <= 3600) c->bosh_cfg.wait_s = (unsigned)v;
+    else if (strcmp(name, "hold") == 0 && v >= 1 && v <= 4) c->bosh_cfg.hold = (unsigned)v;
+    else if (strcmp(name, "max_retries") == 0) c->bosh_cfg.max_retries = (unsigned)v;
+    else if (strcmp(name, "backoff_base_ms") == 0) c->bosh_cfg.backoff_base_ms = (unsigned)v;
+    else if (strcmp(name, "backoff_max_ms") == 0) c->bosh_cfg.backoff_max_ms = (unsigned)v;
+    else if (strcmp(name, "timeout_margin_ms") == 0) c->bosh_cfg.timeout_margin_ms = (unsigned)v;
+    else if (strcmp(name, "iq_timeout_ms") == 0 && v > 0) c->iq_timeout_ms = (double)v;
+    else if (strcmp(name, "max_stanza_bytes") == 0 && v > 0) c->limits.max_stanza_bytes = v;
+    else if (strcmp(name, "max_body_bytes") == 0 && v > 0) c->limits.max_body_bytes = v;
+    else if (strcmp(name, "max_depth") == 0 && v > 0 && v <= 1000) c->limits.max_depth = v;
+    else if (strcmp(name, "max_attrs") == 0 && v > 0) c->limits.max_attrs = v;
+    else if (strcmp(name, "max_attr_len") == 0 && v > 0) c->limits.max_attr_len = v;
+    else return XW_ERR_INVALID;
+    return XW_OK;
+}
+
+/* ------------------------------------------------------------ negotiation */
+
+static void start_sasl(xw_client *c, const xw_node *features) {
+    const xw_node *mechs = xw_node_child(features, "mechanisms", NS_SASL);
+    const char *names[16];
+    xw_buf texts[16];
+    size_t n = 0;
+    memset(texts, 0, sizeof texts);
+    for (const xw_node *m = xw_node_child(mechs, "mechanism", NS_SASL); m && n < 16;
+         m = xw_node_next_named(m, "mechanism", NS_SASL)) {
+        if (xw_node_text(m, &texts[n])) break;
+        names[n] = texts[n].data ? texts[n].data : "";
+        n++;
+    }
+    xw_sasl_mech mech = xw_sasl_choose(names, n, c->secure || c->allow_plain);
+    int plain_offered = xw_sasl_choose(names, n, 1) == XW_SASL_PLAIN;
+    for (size_t i = 0; i < n; i++) xw_buf_free(&texts[i]);
+    if (mech == XW_SASL_NONE) {
+        fail_session(c, "invalid-mechanism",
+                     plain_offered ? "the server offers only PLAIN and the service is not https: "
+                                     "set allowPlain to send the password in the clear"
+                                   : "no SASL mechanism in common with the server");
+        return;
+    }
+    uint8_t raw[24];
+    xw_buf nonce = {0}, initial = {0}, b64 = {0};
+    xw_random_bytes(raw, sizeof raw);
+    int rc = xw_base64_encode(&nonce, raw, sizeof raw);
+    if (!rc) {
+        c->sasl = xw_sasl_new(mech, c->jid.local, c->password ? c->password : "", nonce.data);
+        rc = c->sasl ? xw_sasl_initial(c->sasl, &initial) : XW_ERR_NOMEM;
+    }
+    if (!rc) rc = xw_base64_encode(&b64, (const uint8_t *)initial.data, initial.len);
+    xw_node *auth = rc ? NULL : xw_node_new("auth", NS_SASL);
+    if (!rc && !auth) rc = XW_ERR_NOMEM;
+    if (!rc) rc = xw_node_set_attr(auth, "mechanism", xw_sasl_mech_name(mech));
+    if (!rc) rc = xw_node_add_text(auth, b64.data ? b64.data : "=", b64.len ? b64.len : 1);
+    if (!rc) rc = send_node(c, auth);
+    xw_node_free(auth);
+    xw_buf_wipe(&initial);
+    xw_buf_wipe(&b64);
+    xw_buf_free(&nonce);
+    if (rc) {
+        fail_session(c, "internal-error", xw_strerror(rc));
+        return;
+    }
+    c->neg = NEG_AUTHENTICATING;
+}
+
+static void sasl_step(xw_client *c, const xw_node *st) {
+    xw_buf text = {0}, raw = {0}, reply = {0}, b64 = {0};
+    int rc = xw_node_text(st, &text);
+    if (!rc && text.len && strcmp(text.data, "=") != 0)
+        rc = xw_base64_decode(&raw, text.data, text.len) ? XW_ERR_AUTH : XW_OK;
+    if (strcmp(st->name, "challenge") == 0) {
+        if (!rc) rc = xw_sasl_challenge(c->sasl, (const uint8_t *)(raw.data ? raw.data : ""), raw.len, &reply);
+        if (!rc) rc = xw_base64_encode(&b64, (const uint8_t *)reply.data, reply.len);
+        xw_node *resp = rc ? NULL : xw_node_new("response", NS_SASL);
+        if (!rc && !resp) rc = XW_ERR_NOMEM;
+        if (!rc) rc = xw_node_add_text(resp, b64.data ? b64.data : "", b64.len);
+        if (!rc) rc = send_node(c, resp);
+        xw_node_free(resp);
+        if (rc) fail_session(c, rc == XW_ERR_AUTH ? "server-auth-failed" : "internal-error",
+                             "the server's SCRAM challenge was rejected (bad nonce, salt or iteration count)");
+    } else { /* success: RFC 6120 §6.4.6, data is the SCRAM server-final */
+        if (!rc) rc = xw_sasl_verify_success(c->sasl, (const uint8_t *)(raw.data ? raw.data : ""), raw.len);
+        xw_sasl_free(c->sasl); /* wipes the keys */
+        c->sasl = NULL;
+        if (rc) {
+            fail_session(c, "server-auth-failed", "the server's SCRAM signature did not verify");
+        } else {
+            xw_bosh_request_restart(c->bosh);
+            c->neg = NEG_WAIT_BIND_FEATURES;
+        }
+    }
+    xw_buf_wipe(&text);
+    xw_buf_wipe(&raw);
+    xw_buf_wipe(&reply);
+    xw_buf_wipe(&b64);
+}
+
+static void sasl_failure(xw_client *c, const xw_node *st) {
+    const xw_node *cond = xw_node_first_element(st);
+    const char *name = cond && strcmp(cond->name, "text") != 0 ? cond->name : "not-authorized";
+    xw_buf text = {0};
+    const xw_node *t = xw_node_child(st, "text", NS_SASL);
+    if (t && xw_node_text(t, &text)) xw_buf_clear(&text);
+    fail_session(c, name, text.data ? text.data : "authentication failed");
+    xw_buf_free(&text);
+}
+
+static void start_bind(xw_client *c, const xw_node *features) {
+    if (!xw_node_child(features, "bind", NS_BIND)) {
+        fail_session(c, "unsupported-feature", "the server offers no resource binding");
+        return;
+    }
+    const xw_node *sess = xw_node_child(features, "session", NS_SESSION);
+    /* RFC 3921 session establishment, only where the server still requires it. */
+    c->session_required = sess && !xw_node_child(sess, "optional", NULL);
+    char *id;
+    if (!track_iq(c, NULL, IQ_BIND, 0, 0, &id)) {
+        fail_session(c, "internal-error", "out of memory");
+        return;
+    }
+    c->iqs[c->niqs - 1].deadline = -1; /* bind is bounded by the BOSH session itself */
+    xw_node *iq = xw_node_new("iq", XW_NS_CLIENT);
+    int rc = iq ? XW_OK : XW_ERR_NOMEM;
+    if (!rc) rc = xw_node_set_attr(iq, "type", "set");
+    if (!rc) rc = xw_node_set_attr(iq, "id", id);
+    xw_node *bind = rc ? NULL : xw_node_add_child(iq, "bind", NS_BIND);
+    if (!rc && !bind) rc = XW_ERR_NOMEM;
+    if (!rc && c->resource) {
+        xw_node *r = xw_node_add_child(bind, "resource", NULL);
+        rc = r ? xw_node_add_text(r, c->resource, strlen(c->resource)) : XW_ERR_NOMEM;
+    }
+    if (!rc) rc = send_node(c, iq);
+    xw_node_free(iq);
+    if (rc) fail_session(c, "internal-error", xw_strerror(rc));
+    else c->neg = NEG_BINDING;
+}
+
+static void go_online(xw_client *c) {
+    c->neg = NEG_ONLINE;
+    emit_str2(c, "online", "jid", c->bound_jid, NULL, NULL);
+    emit_status(c, "online");
+    if (c->initial_presence) {
+        xw_node *p = NULL;
+        if (xw_im_build_presence(&p, NULL, NULL, NULL, NULL) == XW_OK) (void)send_node(c, p);
+        xw_node_free(p);
+    }
+}
+
+static void send_session_iq(xw_client *c) {
+    char *id;
+    if (!track_iq(c, NULL, IQ_SESSION, 0, 0, &id)) {
+        fail_session(c, "internal-error", "out of memory");
+        return;
+    }
+    c->iqs[c->niqs - 1].deadline = -1;
+    xw_node *iq = xw_node_new("iq", XW_NS_CLIENT);
+    int rc = iq ? XW_OK : XW_ERR_NOMEM;
+    if (!rc) rc = xw_node_set_attr(iq, "type", "set");
+    if (!rc) rc = xw_node_set_attr(iq, "id", id);
+    if (!rc && !xw_node_add_child(iq, "session", NS_SESSION)) rc = XW_ERR_NOMEM;
+    if (!rc) rc = send_node(c, iq);
+    xw_node_free(iq);
+    if (rc) fail_session(c, "internal-error", xw_strerror(rc));
+    else c->neg = NEG_SESSION;
+}
+
+static void bind_result(xw_client *c, const xw_node *st) {
+    const char *type = xw_node_attr(st, "type");
+    if (!type || strcmp(type, "result") != 0) {
+        const xw_node *err = xw_node_child(st, "error", NULL);
+        const xw_node *cond = err ? xw_node_first_element(err) : NULL;
+        fail_session(c, cond ? cond->name : "undefined-condition", "resource binding failed");
+        return;
+    }
+    const xw_node *jid = xw_node_child(xw_node_child(st, "bind", NS_BIND), "jid", NS_BIND);
+    xw_buf text = {0};
+    xw_jid parsed;
+    if (!jid || xw_node_text(jid, &text) || !text.data || xw_jid_parse(text.data, text.len, &parsed)) {
+        xw_buf_free(&text);
+        fail_session(c, "bad-format", "the server bound no valid JID");
+        return;
+    }
+    xw_jid_free(&parsed);
+    free(c->bound_jid);
+    c->bound_jid = xw_buf_take(&text);
+    if (c->session_required) send_session_iq(c);
+    else go_online(c);
+}
+
+/* --------------------------------------------------------------- dispatch */
+
+static void emit_iq_answer(xw_client *c, const pending_iq *q, const xw_node *st, int ok) {
+    xw_buf *e = &c->events;
+    xw_buf xml = {0};
+    if (xw_node_serialize(st, NULL, &xml)) return;
+    const xw_node *err = ok ? NULL : xw_node_child(st, "error", NULL);
+    const xw_node *cond = err ? xw_node_child(err, NULL, NS_STANZAS) : NULL;
+    if (!event_begin(c) && !xw_buf_printf(e, "{\"type\":\"iq\",\"token\":%d,\"ok\":%s", q->token, ok ? "true" : "false") &&
+        (ok || !xw_buf_printf(e, ",\"condition\":\"%s\"", cond ? cond->name : "undefined-condition")) &&
+        !xw_buf_append_str(e, ",\"xml\":") && !xw_buf_append_json_string(e, xml.data, xml.len))
+        (void)xw_buf_append(e, "}", 1);
+    xw_buf_free(&xml);
+}
+
+static void reply_iq(xw_client *c, const xw_node *st, int ok, const char *condition) {
+    const char *from = xw_node_attr(st, "from");
+    const char *id = xw_node_attr(st, "id");
+    xw_node *iq = xw_node_new("iq", XW_NS_CLIENT);
+    int rc = iq ? XW_OK : XW_ERR_NOMEM;
+    if (!rc) rc = xw_node_set_attr(iq, "type", ok ? "result" : "error");
+    if (!rc && from) rc = xw_node_set_attr(iq, "to", from);
+    if (!rc && id) rc = xw_node_set_attr(iq, "id", id);
+    if (!rc && !ok) {
+        xw_node *err = xw_node_add_child(iq, "error", NULL);
+        rc = err ? xw_node_set_attr(err, "type", "cancel") : XW_ERR_NOMEM;
+        if (!rc && !xw_node_add_child(err, condition, NS_STANZAS)) rc = XW_ERR_NOMEM;
+    }
+    if (!rc) rc = send_node(c, iq);
+    xw_node_free(iq);
+}
+
+static void on_iq(xw_client *c, const xw_node *st) {
+    const char *type = xw_node_attr(st, "type");
+    const char *id = xw_node_attr(st, "id");
+    if (!type || !id) {
+        emit_error(c, "bad-request", "dropped an IQ without type or id (RFC 6120 §8.2.3)");
+        return;
+    }
+    if (strcmp(type, "get") == 0 || strcmp(type, "set") == 0) {
+        /* RFC 6120 §8.4: answer every request; XEP-0199 §4.1 ping. */
+        const xw_node *payload = xw_node_first_element(st);
+        if (payload && strcmp(type, "get") == 0 && strcmp(payload->name, "ping") == 0 && payload->ns &&
+            strcmp(payload->ns, NS_PING) == 0)
+            reply_iq(c, st, 1, NULL);
+        else
+            reply_iq(c, st, 0, "service-unavailable");
+        return;
+    }
+    if (strcmp(type, "result") != 0 && strcmp(type, "error") != 0) return;
+    for (size_t i = 0; i < c->niqs; i++) {
+        pending_iq *q = &c->iqs[i];
+        if (strcmp(q->id, id) != 0) continue;
+        if (!iq_from_matches(c, q, xw_node_attr(st, "from"))) {
+            emit_error(c, "spoofed-iq", "dropped an IQ response from an entity the request was not sent to (RFC 6120 §8.1.2.1)");
+            return;
+        }
+        iq_purpose purpose = q->purpose;
+        if (purpose == IQ_APP) emit_iq_answer(c, q, st, strcmp(type, "result") == 0);
+        untrack_iq(c, i);
+        if (purpose == IQ_BIND && c->neg == NEG_BINDING) bind_result(c, st);
+        else if (purpose == IQ_SESSION && c->neg == NEG_SESSION) go_online(c);
+        return;
+    }
+    /* An answer to nothing we asked: ignore (RFC 6120 §8.2.3). */
+}
+
+static void emit_stanza_event(xw_client *c, const char *type, const xw_node *st) {
+    xw_buf *e = &c->events;
+    if (event_begin(c)) return;
+    if (!strcmp(type, "message")) (void)xw_im_message_event(st, e);
+    else if (!strcmp(type, "presence")) (void)xw_im_presence_event(st, e);
+    else {
+        xw_buf xml = {0};
+        if (!xw_node_serialize(st, NULL, &xml) && !xw_buf_append_str(e, "{\"type\":\"stanza\",\"xml\":") &&
+            !xw_buf_append_json_string(e, xml.data, xml.len))
+            (void)xw_buf_append(e, "}", 1);
+        xw_buf_free(&xml);
+    }
+}
+
+static int on_stanza(void *ud, xw_node *st, double now_ms) {
+    xw_client *c = ud;
+    (void)now_ms;
+    const char *ns = st->ns ? st->ns : "";
+    if (strcmp(ns, XW_NS_STREAMS) == 0 && strcmp(st->name, "error") == 0) {
+        const xw_node *cond = xw_node_child(st, NULL, NS_STREAM_ERRORS);
+        fail_session(c, cond ? cond->name : "undefined-condition", "stream error from the server (RFC 6120 §4.9)");
+    } else if (strcmp(ns, XW_NS_STREAMS) == 0 && strcmp(st->name, "features") == 0) {
+        if (c->neg == NEG_WAIT_AUTH_FEATURES) start_sasl(c, st);
+        else if (c->neg == NEG_WAIT_BIND_FEATURES) start_bind(c, st);
+    } else if (strcmp(ns, NS_SASL) == 0) {
+        if (c->neg != NEG_AUTHENTICATING) fail_session(c, "bad-format", "unexpected SASL element");
+        else if (!strcmp(st->name, "challenge") || !strcmp(st->name, "success")) sasl_step(c, st);
+        else if (!strcmp(st->name, "failure")) sasl_failure(c, st);
+    } else if (strcmp(ns, XW_NS_CLIENT) == 0 && strcmp(st->name, "iq") == 0) {
+        on_iq(c, st);
+    } else if (c->neg != NEG_ONLINE) {
+        /* Nothing else belongs before the session is online. */
+    } else if (strcmp(ns, XW_NS_CLIENT) == 0 &&
+               (!strcmp(st->name, "message") || !strcmp(st->name, "presence"))) {
+        emit_stanza_event(c, st->name, st);
+    } else {
+        emit_stanza_event(c, "stanza", st);
+    }
+    xw_node_free(st);
+    return 0;
+}
+
+/* After each entry point: report the end of the session exactly once. */
+static void check_closed(xw_client *c) {
+    if (c->offline_reported || !c->bosh || xw_bosh_get_state(c->bosh) != XW_BOSH_CLOSED) return;
+    c->offline_reported = 1;
+    c->neg = NEG_DONE;
+    const char *cond = c->fail_condition ? c->fail_condition : xw_bosh_condition(c->bosh);
+    const char *text = c->fail_condition ? c->fail_text : xw_bosh_condition_text(c->bosh);
+    emit_str2(c, "offline", "condition", cond, "text", text);
+    emit_status(c, "offline");
+    /* Pending IQs can no longer be answered. */
+    while (c->niqs) {
+        if (c->iqs[0].token) {
+            char buf[96];
+            snprintf(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"disconnected\"}",
+                     c->iqs[0].token);
+            emit_raw(c, buf);
+        }
+        untrack_iq(c, 0);
+    }
+}
+
+/* ------------------------------------------------------------- public API */
+
+xw_client *xw_client_new(void) {
+    xw_client *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    xw_bosh_config_default(&c->bosh_cfg);
+    xw_xml_limits_default(&c->limits);
+    c->initial_presence = 1;
+    c->iq_timeout_ms = 30000;
+    uint8_t r[4];
+    xw_random_bytes(r, sizeof r);
+    /* Random per-client id prefix so ids are not guessable across sessions. */
+    snprintf(c->id_prefix, sizeof c->id_prefix, "xw%02x%02x%02x%02x-", r[0], r[1], r[2], r[3]);
+    return c;
+}
+
+void xw_client_free(xw_client *c) {
+    if (!c) return;
+    while (c->niqs) untrack_iq(c, 0);
+    free(c->iqs);
+    xw_bosh_free(c->bosh);
+    xw_sasl_free(c->sasl);
+    if (c->password) {
+        memset(c->password, 0, strlen(c->password));
+        free(c->password);
+    }
+    free(c->jid_str);
+    free(c->resource);
+    xw_jid_free(&c->jid);
+    free(c->bound_jid);
+    free(c->fail_condition);
+    free(c->fail_text);
+    xw_buf_free(&c->events);
+    xw_buf_free(&c->out);
+    free(c);
+}
+
+int xw_client_connect(xw_client *c, double now_ms) {
+    if (c->neg != NEG_IDLE) return XW_ERR_STATE;
+    if (!c->jid.domain) return XW_ERR_JID;
+    c->bosh_cfg.to = c->jid.domain;
+    c->bosh = xw_bosh_new(&c->bosh_cfg, &c->limits, on_stanza, c);
+    if (!c->bosh) return XW_ERR_NOMEM;
+    int rc = xw_bosh_start(c->bosh, now_ms);
+    if (rc) return rc;
+    c->neg = NEG_WAIT_AUTH_FEATURES;
+    emit_status(c, "connecting");
+    return XW_OK;
+}
+
+int xw_client_next_request(xw_client *c, double now_ms) {
+    if (!c->bosh) return 0;
+    int has = xw_bosh_next_request(c->bosh, now_ms, &c->req);
+    check_closed(c);
+    return has;
+}
+
+double xw_client_request_rid(const xw_client *c) { return c->req.rid; }
+const char *xw_client_request_body(const xw_client *c) { return c->req.body; }
+size_t xw_client_request_len(const xw_client *c) { return c->req.body_len; }
+unsigned xw_client_request_timeout(const xw_client *c) { return c->req.timeout_ms; }
+
+void xw_client_receive(xw_client *c, double rid, int http_status, const char *body, size_t len, double now_ms) {
+    if (!c->bosh) return;
+    xw_bosh_receive(c->bosh, rid, http_status, body, len, now_ms);
+    check_closed(c);
+}
+
+void xw_client_request_failed(xw_client *c, double rid, double now_ms) {
+    if (!c->bosh) return;
+    xw_bosh_failed(c->bosh, rid, now_ms);
+    check_closed(c);
+}
+
+double xw_client_next_deadline(const xw_client *c) {
+    if (!c->bosh) return -1;
+    double d = xw_bosh_next_deadline(c->bosh);
+    for (size_t i = 0; i < c->niqs; i++)
+        if (c->iqs[i].deadline >= 0 && (d < 0 || c->iqs[i].deadline < d)) d = c->iqs[i].deadline;
+    return d;
+}
+
+void xw_client_tick(xw_client *c, double now_ms) {
+    if (!c->bosh) return;
+    xw_bosh_tick(c->bosh, now_ms);
+    for (size_t i = 0; i < c->niqs;) {
+        pending_iq *q = &c->iqs[i];
+        if (q->deadline >= 0 && now_ms >= q->deadline) {
+            if (q->token) {
+                char buf[96];
+                snprintf(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"timeout\"}",
+                         q->token);
+                emit_raw(c, buf);
+            }
+            untrack_iq(c, i);
+        } else {
+            i++;
+        }
+    }
+    check_closed(c);
+}
+
+static int validate_to(const char *to) {
+    xw_jid j;
+    if (!to || xw_jid_parse(to, strlen(to), &j)) return XW_ERR_JID;
+    xw_jid_free(&j);
+    return XW_OK;
+}
+
+int xw_client_send_message(xw_client *c, const char *to, const char *type, const char *body, const char *id) {
+    if (c->neg != NEG_ONLINE) return XW_ERR_STATE;
+    int rc = validate_to(to);
+    if (rc) return rc;
+    char *gen = id ? NULL : new_id(c);
+    if (!id && !gen) return XW_ERR_NOMEM;
+    xw_node *m = NULL;
+    rc = xw_im_build_message(&m, to, type, body, id ? id : gen);
+    if (!rc) rc = send_node(c, m);
+    xw_node_free(m);
+    free(gen);
+    return rc;
+}
+
+int xw_client_send_presence(xw_client *c, const char *type, const char *show, const char *status, const char *to) {
+    if (c->neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (to) {
+        int rc = validate_to(to);
+        if (rc) return rc;
+    }
+    xw_node *p = NULL;
+    int rc = xw_im_build_presence(&p, type, show, status, to);
+    if (!rc) rc = send_node(c, p);
+    xw_node_free(p);
+    return rc;
+}
+
+int xw_client_ping(xw_client *c, const char *to, double timeout_ms, double now_ms) {
+    if (c->neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!to) to = c->jid.domain;
+    int rc = validate_to(to);
+    if (rc) return rc;
+    char *id;
+    pending_iq *q = track_iq(c, to, IQ_APP, timeout_ms, now_ms, &id);
+    if (!q) return XW_ERR_LIMIT;
+    int token = q->token;
+    xw_node *iq = xw_node_new("iq", XW_NS_CLIENT);
+    rc = iq ? XW_OK : XW_ERR_NOMEM;
+    if (!rc) rc = xw_node_set_attr(iq, "type", "get");
+    if (!rc) rc = xw_node_set_attr(iq, "to", to);
+    if (!rc) rc = xw_node_set_attr(iq, "id", id);
+    if (!rc && !xw_node_add_child(iq, "ping", NS_PING)) rc = XW_ERR_NOMEM;
+    if (!rc) rc = send_node(c, iq);
+    xw_node_free(iq);
+    if (rc) {
+        untrack_iq(c, c->niqs - 1);
+        return rc;
+    }
+    return token;
+}
+
+int xw_client_disconnect(xw_client *c, double now_ms) {
+    (void)now_ms;
+    if (!c->bosh || c->neg == NEG_IDLE) return XW_ERR_STATE;
+    if (xw_bosh_get_state(c->bosh) != XW_BOSH_ACTIVE) {
+        xw_bosh_close(c->bosh, NULL, "");
+    } else {
+        /* XEP-0124 §12: the last request carries unavailable presence. */
+        xw_node *p = NULL;
+        xw_buf xml = {0};
+        int rc = xw_im_build_presence(&p, "unavailable", NULL, NULL, NULL);
+        if (!rc && c->neg == NEG_ONLINE) rc = xw_node_serialize(p, XW_NS_HTTPBIND, &xml);
+        if (!rc) rc = xw_bosh_terminate(c->bosh, xml.data, xml.len);
+        xw_node_free(p);
+        xw_buf_free(&xml);
+        if (rc) xw_bosh_close(c->bosh, NULL, "");
+    }
+    c->neg = NEG_DONE;
+    check_closed(c);
+    return XW_OK;
+}

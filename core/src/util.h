@@ -1,0 +1,61 @@
+/* util.h: allocation, growable byte buffers, random bytes and base64 shared
+ * by every core module. Internal: not part of the public API. */
+#ifndef XW_UTIL_H
+#define XW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "xw.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define XW_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define XW_MUST_CHECK
+#endif
+
+/* A growable byte buffer. `data` is always NUL-terminated when non-NULL so
+ * it can be used as a C string; `len` excludes that NUL. Zero-initialise
+ * (`xw_buf b = {0};`) before use. */
+typedef struct xw_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} xw_buf;
+
+XW_MUST_CHECK int xw_buf_reserve(xw_buf *b, size_t extra);
+XW_MUST_CHECK int xw_buf_append(xw_buf *b, const void *bytes, size_t len);
+XW_MUST_CHECK int xw_buf_append_str(xw_buf *b, const char *s);
+/* Appends printf-style formatted text. */
+XW_MUST_CHECK int xw_buf_printf(xw_buf *b, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Appends `s` escaped for XML character data and attribute values
+ * (&, <, >, ", ' become entities). */
+XW_MUST_CHECK int xw_buf_append_xml_escaped(xw_buf *b, const char *s, size_t len);
+/* Appends `s` as a JSON string literal, quotes included. Invalid UTF-8 is
+ * replaced by U+FFFD so the output is always valid JSON. */
+XW_MUST_CHECK int xw_buf_append_json_string(xw_buf *b, const char *s, size_t len);
+/* Empties the buffer without freeing its storage. */
+void xw_buf_clear(xw_buf *b);
+/* Overwrites the contents with zeros (for secrets), then frees. */
+void xw_buf_wipe(xw_buf *b);
+void xw_buf_free(xw_buf *b);
+/* Hands the buffer's storage to the caller (free with xw_free) and resets b. */
+char *xw_buf_take(xw_buf *b);
+
+/* Duplicates `len` bytes of `s` as a NUL-terminated string; NULL on OOM. */
+char *xw_strndup(const char *s, size_t len);
+char *xw_strdup(const char *s);
+
+/* Fills `out` with `len` bytes from the core's seeded generator
+ * (fast-key-erasure ChaCha20 seeded by xw_init). */
+void xw_random_bytes(void *out, size_t len);
+
+/* Standard base64 (RFC 4648 §4, with padding) via libsodium. */
+XW_MUST_CHECK int xw_base64_encode(xw_buf *out, const uint8_t *bin, size_t len);
+/* Decodes standard base64; rejects anything else. Appends to `out`. */
+XW_MUST_CHECK int xw_base64_decode(xw_buf *out, const char *b64, size_t len);
+
+#endif

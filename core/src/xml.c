@@ -1,0 +1,514 @@
+/* xml.c: the stanza tree and serializer, and the restricted parser for
+ * BOSH <body/> documents. expat runs in namespace mode; everything RFC 6120
+ * §11 forbids (DTDs, entity declarations, comments, processing
+ * instructions) stops the parse with an error instead of being processed,
+ * and each limit in xw_xml_limits bounds memory and time. */
+#include "xml.h"
+
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* expat reports a namespaced name as "uri<SEP>local". A character that can
+ * not appear in a URI or an NCName keeps the split unambiguous. */
+#define NS_SEP '\x01'
+
+/* ---------------------------------------------------------------- tree */
+
+xw_node *xw_node_new(const char *name, const char *ns) {
+    xw_node *n = calloc(1, sizeof *n);
+    if (!n) return NULL;
+    n->name = xw_strdup(name);
+    n->ns = ns ? xw_strdup(ns) : NULL;
+    if (!n->name || (ns && !n->ns)) {
+        xw_node_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+void xw_node_free(xw_node *n) {
+    while (n) {
+        xw_node *next_sibling = NULL;
+        /* Free children iteratively via the sibling chain so deep trees do
+         * not recurse on the C stack more than their depth limit allows. */
+        xw_node *c = n->first_child;
+        while (c) {
+            xw_node *next = c->next;
+            c->next = NULL;
+            xw_node_free(c);
+            c = next;
+        }
+        for (size_t i = 0; i < n->nattrs; i++) {
+            free(n->attrs[i].ns);
+            free(n->attrs[i].name);
+            free(n->attrs[i].value);
+        }
+        free(n->attrs);
+        free(n->name);
+        free(n->ns);
+        free(n->text);
+        free(n);
+        n = next_sibling;
+    }
+}
+
+static xw_attr *find_attr(const xw_node *n, const char *ns, const char *name) {
+    for (size_t i = 0; i < n->nattrs; i++) {
+        const xw_attr *a = &n->attrs[i];
+        int same_ns = (!ns && !a->ns) || (ns && a->ns && strcmp(ns, a->ns) == 0);
+        if (same_ns && strcmp(a->name, name) == 0) return &n->attrs[i];
+    }
+    return NULL;
+}
+
+int xw_node_set_attr_ns(xw_node *n, const char *ns, const char *name, const char *value) {
+    char *v = xw_strdup(value);
+    if (!v) return XW_ERR_NOMEM;
+    xw_attr *a = find_attr(n, ns, name);
+    if (a) {
+        free(a->value);
+        a->value = v;
+        return XW_OK;
+    }
+    xw_attr *grown = realloc(n->attrs, (n->nattrs + 1) * sizeof *grown);
+    if (!grown) {
+        free(v);
+        return XW_ERR_NOMEM;
+    }
+    n->attrs = grown;
+    a = &n->attrs[n->nattrs];
+    a->ns = ns ? xw_strdup(ns) : NULL;
+    a->name = xw_strdup(name);
+    a->value = v;
+    if (!a->name || (ns && !a->ns)) {
+        free(a->ns);
+        free(a->name);
+        free(v);
+        return XW_ERR_NOMEM;
+    }
+    n->nattrs++;
+    return XW_OK;
+}
+
+int xw_node_set_attr(xw_node *n, const char *name, const char *value) {
+    return xw_node_set_attr_ns(n, NULL, name, value);
+}
+
+xw_node *xw_node_append(xw_node *parent, xw_node *child) {
+    if (!child) return NULL;
+    child->parent = parent;
+    if (parent->last_child) parent->last_child->next = child;
+    else parent->first_child = child;
+    parent->last_child = child;
+    return child;
+}
+
+xw_node *xw_node_add_child(xw_node *parent, const char *name, const char *ns) {
+    return xw_node_append(parent, xw_node_new(name, ns));
+}
+
+int xw_node_add_text(xw_node *parent, const char *text, size_t len) {
+    xw_node *last = parent->last_child;
+    if (last && !last->name) { /* extend an adjacent text node */
+        char *grown = realloc(last->text, last->text_len + len + 1);
+        if (!grown) return XW_ERR_NOMEM;
+        memcpy(grown + last->text_len, text, len);
+        last->text_len += len;
+        grown[last->text_len] = '\0';
+        last->text = grown;
+        return XW_OK;
+    }
+    xw_node *t = calloc(1, sizeof *t);
+    if (!t) return XW_ERR_NOMEM;
+    t->text = xw_strndup(text, len);
+    if (!t->text) {
+        free(t);
+        return XW_ERR_NOMEM;
+    }
+    t->text_len = len;
+    xw_node_append(parent, t);
+    return XW_OK;
+}
+
+const char *xw_node_attr_ns(const xw_node *n, const char *ns, const char *name) {
+    const xw_attr *a = n ? find_attr(n, ns, name) : NULL;
+    return a ? a->value : NULL;
+}
+
+const char *xw_node_attr(const xw_node *n, const char *name) { return xw_node_attr_ns(n, NULL, name); }
+
+static int node_matches(const xw_node *c, const char *name, const char *ns) {
+    return c->name && (!name || strcmp(c->name, name) == 0) &&
+           (!ns || (c->ns && strcmp(c->ns, ns) == 0));
+}
+
+xw_node *xw_node_child(const xw_node *n, const char *name, const char *ns) {
+    for (xw_node *c = n ? n->first_child : NULL; c; c = c->next)
+        if (node_matches(c, name, ns)) return c;
+    return NULL;
+}
+
+xw_node *xw_node_next_named(const xw_node *after, const char *name, const char *ns) {
+    for (xw_node *c = after ? after->next : NULL; c; c = c->next)
+        if (node_matches(c, name, ns)) return c;
+    return NULL;
+}
+
+xw_node *xw_node_first_element(const xw_node *n) { return xw_node_child(n, NULL, NULL); }
+
+int xw_node_text(const xw_node *n, xw_buf *out) {
+    for (xw_node *c = n->first_child; c; c = c->next) {
+        if (!c->name) {
+            int rc = xw_buf_append(out, c->text, c->text_len);
+            if (rc) return rc;
+        }
+    }
+    return XW_OK;
+}
+
+/* ----------------------------------------------------------- serializer */
+
+static int same_str(const char *a, const char *b) {
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int serialize_attr(xw_buf *out, const xw_attr *a, int *prefix_counter) {
+    int rc;
+    if (!a->ns) {
+        rc = xw_buf_printf(out, " %s='", a->name);
+    } else if (strcmp(a->ns, XW_NS_XML) == 0) {
+        rc = xw_buf_printf(out, " xml:%s='", a->name);
+    } else {
+        /* A namespaced attribute gets a prefix declared right here. */
+        int k = (*prefix_counter)++;
+        rc = xw_buf_printf(out, " xmlns:ns%d='", k);
+        if (!rc) rc = xw_buf_append_xml_escaped(out, a->ns, strlen(a->ns));
+        if (!rc) rc = xw_buf_printf(out, "' ns%d:%s='", k, a->name);
+    }
+    if (!rc) rc = xw_buf_append_xml_escaped(out, a->value, strlen(a->value));
+    if (!rc) rc = xw_buf_append(out, "'", 1);
+    return rc;
+}
+
+int xw_node_serialize(const xw_node *n, const char *parent_ns, xw_buf *out) {
+    if (!n->name) return xw_buf_append_xml_escaped(out, n->text, n->text_len);
+    int rc = xw_buf_printf(out, "<%s", n->name);
+    const char *scope_ns = parent_ns;
+    if (n->ns && !same_str(n->ns, parent_ns)) {
+        rc = rc ? rc : xw_buf_append_str(out, " xmlns='");
+        rc = rc ? rc : xw_buf_append_xml_escaped(out, n->ns, strlen(n->ns));
+        rc = rc ? rc : xw_buf_append(out, "'", 1);
+        scope_ns = n->ns;
+    }
+    int prefix_counter = 0;
+    for (size_t i = 0; !rc && i < n->nattrs; i++) rc = serialize_attr(out, &n->attrs[i], &prefix_counter);
+    if (rc) return rc;
+    if (!n->first_child) return xw_buf_append_str(out, "/>");
+    rc = xw_buf_append(out, ">", 1);
+    for (const xw_node *c = n->first_child; !rc && c; c = c->next) rc = xw_node_serialize(c, scope_ns, out);
+    if (!rc) rc = xw_buf_printf(out, "</%s>", n->name);
+    return rc;
+}
+
+/* --------------------------------------------------------------- parser */
+
+struct xw_xml_parser {
+    XML_Parser expat;
+    xw_xml_limits limits;
+    xw_on_body_fn on_body;
+    xw_on_stanza_fn on_stanza;
+    void *ud;
+    size_t depth;          /* 0 outside <body/>, 1 inside it, 2 inside a stanza */
+    size_t doc_bytes;      /* bytes fed for this document */
+    size_t stanza_bytes;   /* memory accounted to the current stanza */
+    xw_node *stanza;       /* the stanza being built */
+    xw_node *cur;          /* innermost open element of it */
+    int saw_root;
+    int failed;            /* an error code; only reset/free are allowed */
+    char error[160];
+};
+
+static void fail(xw_xml_parser *p, int code, const char *fmt, const char *detail) {
+    if (!p->failed) {
+        p->failed = code;
+        snprintf(p->error, sizeof p->error, fmt, detail ? detail : "");
+    }
+    XML_StopParser(p->expat, XML_FALSE);
+}
+
+/* Splits expat's "uri<SEP>local" into its parts (in place copies). */
+static int split_name(const char *full, char **ns, char **local) {
+    const char *sep = strchr(full, NS_SEP);
+    if (sep) {
+        *ns = xw_strndup(full, (size_t)(sep - full));
+        *local = xw_strdup(sep + 1);
+    } else {
+        *ns = NULL;
+        *local = xw_strdup(full);
+    }
+    return (*local && (!sep || *ns)) ? XW_OK : XW_ERR_NOMEM;
+}
+
+static xw_node *node_from_expat(xw_xml_parser *p, const XML_Char *name, const XML_Char **atts) {
+    char *ns = NULL, *local = NULL;
+    if (split_name(name, &ns, &local)) {
+        free(ns);
+        free(local);
+        fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
+        return NULL;
+    }
+    xw_node *n = calloc(1, sizeof *n);
+    if (!n) {
+        free(ns);
+        free(local);
+        fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
+        return NULL;
+    }
+    n->name = local;
+    n->ns = ns;
+    size_t count = 0;
+    while (atts[count * 2]) count++;
+    if (count > p->limits.max_attrs) {
+        fail(p, XW_ERR_LIMIT, "too many attributes on <%s>", local);
+        xw_node_free(n);
+        return NULL;
+    }
+    if (count) {
+        n->attrs = calloc(count, sizeof *n->attrs);
+        if (!n->attrs) {
+            xw_node_free(n);
+            fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t vlen = strlen(atts[i * 2 + 1]);
+        if (vlen > p->limits.max_attr_len) {
+            xw_node_free(n);
+            fail(p, XW_ERR_LIMIT, "attribute value too long on <%s>", name);
+            return NULL;
+        }
+        xw_attr *a = &n->attrs[n->nattrs];
+        if (split_name(atts[i * 2], &a->ns, &a->name) ||
+            !(a->value = xw_strndup(atts[i * 2 + 1], vlen))) {
+            free(a->ns);
+            free(a->name);
+            xw_node_free(n);
+            fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
+            return NULL;
+        }
+        n->nattrs++;
+        p->stanza_bytes += vlen + strlen(atts[i * 2]) + sizeof *a;
+    }
+    p->stanza_bytes += sizeof *n + strlen(name);
+    return n;
+}
+
+static int check_stanza_size(xw_xml_parser *p) {
+    if (p->stanza_bytes > p->limits.max_stanza_bytes) {
+        fail(p, XW_ERR_LIMIT, "stanza larger than the limit%s", NULL);
+        return 0;
+    }
+    return 1;
+}
+
+static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts) {
+    xw_xml_parser *p = ud;
+    if (p->failed) return;
+    if (p->depth == 0) {
+        if (p->saw_root) return; /* expat already rejects a second root */
+        p->saw_root = 1;
+        p->stanza_bytes = 0;
+        xw_node *body = node_from_expat(p, name, atts);
+        if (!body) return;
+        if (strcmp(body->name, "body") != 0 || !body->ns || strcmp(body->ns, XW_NS_HTTPBIND) != 0) {
+            fail(p, XW_ERR_XML, "root element is not <body xmlns='" XW_NS_HTTPBIND "'/>%s", NULL);
+            xw_node_free(body);
+            return;
+        }
+        int rc = p->on_body ? p->on_body(p->ud, body) : 0;
+        xw_node_free(body);
+        if (rc) {
+            fail(p, rc, "rejected by the body handler%s", NULL);
+            return;
+        }
+        p->depth = 1;
+        return;
+    }
+    if (p->depth > p->limits.max_depth) {
+        fail(p, XW_ERR_LIMIT, "elements nested deeper than the limit%s", NULL);
+        return;
+    }
+    if (p->depth == 1) p->stanza_bytes = 0;
+    xw_node *n = node_from_expat(p, name, atts);
+    if (!n) return;
+    if (p->depth == 1) {
+        p->stanza = n;
+    } else {
+        xw_node_append(p->cur, n);
+    }
+    p->cur = n;
+    p->depth++;
+    check_stanza_size(p);
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name) {
+    xw_xml_parser *p = ud;
+    (void)name;
+    if (p->failed) return;
+    if (p->depth == 1) { /* </body> */
+        p->depth = 0;
+        return;
+    }
+    p->depth--;
+    if (p->depth == 1) {
+        xw_node *done = p->stanza;
+        p->stanza = p->cur = NULL;
+        int rc = p->on_stanza ? p->on_stanza(p->ud, done) : (xw_node_free(done), 0);
+        if (rc) fail(p, rc, "rejected by the stanza handler%s", NULL);
+        return;
+    }
+    p->cur = p->cur->parent;
+}
+
+static int is_xml_space(const char *s, int len) {
+    for (int i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
+    return 1;
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len) {
+    xw_xml_parser *p = ud;
+    if (p->failed) return;
+    if (p->depth <= 1) {
+        /* XEP-0124 §4: <body/> holds elements only; whitespace is tolerated. */
+        if (!is_xml_space(s, len)) fail(p, XW_ERR_XML, "character data directly inside <body/>%s", NULL);
+        return;
+    }
+    p->stanza_bytes += (size_t)len;
+    if (!check_stanza_size(p)) return;
+    if (xw_node_add_text(p->cur, s, (size_t)len)) fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
+}
+
+/* RFC 6120 §11.1: no DTD, comments, processing instructions, entity
+ * declarations. Each handler turns the construct into an error. */
+static void XMLCALL on_doctype(void *ud, const XML_Char *n, const XML_Char *s, const XML_Char *pub, int internal) {
+    (void)n; (void)s; (void)pub; (void)internal;
+    fail(ud, XW_ERR_XML, "document type declaration (RFC 6120 §11.1)%s", NULL);
+}
+static void XMLCALL on_comment(void *ud, const XML_Char *data) {
+    (void)data;
+    fail(ud, XW_ERR_XML, "comment (RFC 6120 §11.1)%s", NULL);
+}
+static void XMLCALL on_pi(void *ud, const XML_Char *target, const XML_Char *data) {
+    (void)data;
+    fail(ud, XW_ERR_XML, "processing instruction '%s' (RFC 6120 §11.1)", target);
+}
+static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_param, const XML_Char *value,
+                                   int value_len, const XML_Char *base, const XML_Char *sys,
+                                   const XML_Char *pub, const XML_Char *notation) {
+    (void)is_param; (void)value; (void)value_len; (void)base; (void)sys; (void)pub; (void)notation;
+    fail(ud, XW_ERR_XML, "entity declaration '%s' (RFC 6120 §11.1)", name);
+}
+static void XMLCALL on_skipped_entity(void *ud, const XML_Char *name, int is_param) {
+    (void)is_param;
+    fail(ud, XW_ERR_XML, "reference to undeclared entity '%s'", name);
+}
+
+void xw_xml_limits_default(xw_xml_limits *l) {
+    l->max_depth = 64;
+    l->max_attrs = 64;
+    l->max_attr_len = 64 * 1024;
+    l->max_stanza_bytes = 1024 * 1024;
+    l->max_body_bytes = 8 * 1024 * 1024;
+}
+
+static void install_handlers(xw_xml_parser *p, unsigned long hash_salt) {
+    XML_Parser x = p->expat;
+    XML_SetUserData(x, p);
+    XML_SetHashSalt(x, hash_salt);
+    XML_SetElementHandler(x, on_start, on_end);
+    XML_SetCharacterDataHandler(x, on_text);
+    XML_SetStartDoctypeDeclHandler(x, on_doctype);
+    XML_SetCommentHandler(x, on_comment);
+    XML_SetProcessingInstructionHandler(x, on_pi);
+    XML_SetEntityDeclHandler(x, on_entity_decl);
+    XML_SetSkippedEntityHandler(x, on_skipped_entity);
+    XML_SetParamEntityParsing(x, XML_PARAM_ENTITY_PARSING_NEVER);
+}
+
+static void reset_state(xw_xml_parser *p) {
+    xw_node_free(p->stanza);
+    p->stanza = p->cur = NULL;
+    p->depth = 0;
+    p->doc_bytes = 0;
+    p->stanza_bytes = 0;
+    p->saw_root = 0;
+    p->failed = 0;
+    p->error[0] = '\0';
+}
+
+xw_xml_parser *xw_xml_parser_new(const xw_xml_limits *limits, unsigned long hash_salt,
+                                 xw_on_body_fn on_body, xw_on_stanza_fn on_stanza, void *ud) {
+    xw_xml_parser *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    if (limits) p->limits = *limits;
+    else xw_xml_limits_default(&p->limits);
+    p->on_body = on_body;
+    p->on_stanza = on_stanza;
+    p->ud = ud;
+    p->expat = XML_ParserCreateNS("UTF-8", NS_SEP);
+    if (!p->expat) {
+        free(p);
+        return NULL;
+    }
+    install_handlers(p, hash_salt);
+    return p;
+}
+
+void xw_xml_parser_free(xw_xml_parser *p) {
+    if (!p) return;
+    reset_state(p);
+    XML_ParserFree(p->expat);
+    free(p);
+}
+
+int xw_xml_parser_reset(xw_xml_parser *p, unsigned long hash_salt) {
+    reset_state(p);
+    if (!XML_ParserReset(p->expat, "UTF-8")) return XW_ERR_NOMEM;
+    install_handlers(p, hash_salt);
+    return XW_OK;
+}
+
+int xw_xml_parser_feed(xw_xml_parser *p, const char *bytes, size_t len, int final) {
+    if (p->failed) return p->failed;
+    if (len > p->limits.max_body_bytes - p->doc_bytes) {
+        fail(p, XW_ERR_LIMIT, "response body larger than the limit%s", NULL);
+        return p->failed;
+    }
+    p->doc_bytes += len;
+    /* expat takes int lengths; feed large inputs in slices. */
+    do {
+        int slice = len > (1u << 30) ? (1 << 30) : (int)len;
+        int last = final && (size_t)slice == len;
+        if (XML_Parse(p->expat, bytes, slice, last) == XML_STATUS_ERROR) {
+            if (!p->failed) {
+                enum XML_Error e = XML_GetErrorCode(p->expat);
+                fail(p, XW_ERR_XML, "%s", XML_ErrorString(e));
+            }
+            return p->failed;
+        }
+        bytes += slice;
+        len -= (size_t)slice;
+    } while (len);
+    if (p->failed) return p->failed;
+    if (final && !p->saw_root) {
+        fail(p, XW_ERR_XML, "empty document%s", NULL);
+        return p->failed;
+    }
+    return XW_OK;
+}
+
+const char *xw_xml_parser_error(const xw_xml_parser *p) { return p->error; }

@@ -1,0 +1,98 @@
+/* xml.h: the stanza tree, its serializer, and the restricted BOSH body
+ * parser (expat in namespace mode, RFC 6120 §11 restrictions, limits). */
+#ifndef XW_XML_H
+#define XW_XML_H
+
+#include <stddef.h>
+#include "util.h"
+
+#define XW_NS_XML "http://www.w3.org/XML/1998/namespace"
+#define XW_NS_HTTPBIND "http://jabber.org/protocol/httpbind"
+#define XW_NS_XBOSH "urn:xmpp:xbosh"
+#define XW_NS_CLIENT "jabber:client"
+#define XW_NS_STREAMS "http://etherx.jabber.org/streams"
+
+typedef struct xw_attr {
+    char *ns;    /* namespace URI, NULL for an unprefixed attribute */
+    char *name;  /* local name */
+    char *value;
+} xw_attr;
+
+/* An element, or a text node when `name` is NULL (then `text` holds it). */
+typedef struct xw_node {
+    char *name;
+    char *ns;
+    xw_attr *attrs;
+    size_t nattrs;
+    char *text;
+    size_t text_len;
+    struct xw_node *parent, *first_child, *last_child, *next;
+} xw_node;
+
+/* --- tree ------------------------------------------------------------ */
+/* Builds a new element; NULL on OOM. `ns` may be NULL (inherit on output). */
+xw_node *xw_node_new(const char *name, const char *ns);
+/* Frees the node and all its children. NULL-safe. */
+void xw_node_free(xw_node *n);
+/* Sets (replacing) an attribute with no namespace. Returns 0 or XW_ERR_NOMEM. */
+XW_MUST_CHECK int xw_node_set_attr(xw_node *n, const char *name, const char *value);
+XW_MUST_CHECK int xw_node_set_attr_ns(xw_node *n, const char *ns, const char *name, const char *value);
+/* Appends `child` (taking ownership). Returns child for chaining. */
+xw_node *xw_node_append(xw_node *parent, xw_node *child);
+/* Adds a child element; returns it, or NULL on OOM. */
+xw_node *xw_node_add_child(xw_node *parent, const char *name, const char *ns);
+/* Adds a text child (copying len bytes). */
+XW_MUST_CHECK int xw_node_add_text(xw_node *parent, const char *text, size_t len);
+/* Borrowed attribute value (no namespace) or NULL. */
+const char *xw_node_attr(const xw_node *n, const char *name);
+const char *xw_node_attr_ns(const xw_node *n, const char *ns, const char *name);
+/* First child element with that local name and namespace (ns NULL = any). */
+xw_node *xw_node_child(const xw_node *n, const char *name, const char *ns);
+/* Next sibling element of `after` with that name/namespace. */
+xw_node *xw_node_next_named(const xw_node *after, const char *name, const char *ns);
+/* First child element of any name, or NULL. */
+xw_node *xw_node_first_element(const xw_node *n);
+/* Concatenated text of the node's direct text children, appended to out. */
+XW_MUST_CHECK int xw_node_text(const xw_node *n, xw_buf *out);
+
+/* Serializes n as XML. `parent_ns` is the default namespace in scope where
+ * the output will be placed (NULL: none, so n declares its own). Text and
+ * attribute values are escaped. */
+XW_MUST_CHECK int xw_node_serialize(const xw_node *n, const char *parent_ns, xw_buf *out);
+
+/* --- restricted parser ----------------------------------------------- */
+typedef struct xw_xml_limits {
+    size_t max_depth;        /* element nesting below <body>, inclusive */
+    size_t max_attrs;        /* attributes per element */
+    size_t max_attr_len;     /* bytes per attribute value */
+    size_t max_stanza_bytes; /* memory one stanza tree may take */
+    size_t max_body_bytes;   /* bytes of one HTTP response body */
+} xw_xml_limits;
+
+/* Safe defaults: depth 64, 64 attributes, 64 KiB attribute, 1 MiB stanza,
+ * 8 MiB body. */
+void xw_xml_limits_default(xw_xml_limits *l);
+
+typedef struct xw_xml_parser xw_xml_parser;
+
+/* Called once per document with the <body/> element (attributes only,
+ * children not yet present); borrowed for the call. Non-zero stops. */
+typedef int (*xw_on_body_fn)(void *ud, const xw_node *body);
+/* Called for each complete child of <body/>; the callee owns `stanza`.
+ * Non-zero stops parsing with that code. */
+typedef int (*xw_on_stanza_fn)(void *ud, xw_node *stanza);
+
+/* `hash_salt` seeds expat's hash table (it must not read /dev/urandom). */
+xw_xml_parser *xw_xml_parser_new(const xw_xml_limits *limits, unsigned long hash_salt,
+                                 xw_on_body_fn on_body, xw_on_stanza_fn on_stanza, void *ud);
+void xw_xml_parser_free(xw_xml_parser *p);
+/* Starts a new document (one BOSH response). */
+XW_MUST_CHECK int xw_xml_parser_reset(xw_xml_parser *p, unsigned long hash_salt);
+/* Feeds the next chunk; `final` when it is the last. Returns 0, a callback's
+ * code, or XW_ERR_XML / XW_ERR_LIMIT with xw_xml_parser_error() saying why.
+ * After an error, only reset or free are allowed. */
+XW_MUST_CHECK int xw_xml_parser_feed(xw_xml_parser *p, const char *bytes, size_t len, int final);
+/* Human-readable reason for the last error; borrowed. */
+const char *xw_xml_parser_error(const xw_xml_parser *p);
+
+#endif

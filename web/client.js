@@ -1,0 +1,369 @@
+// client.js: the public client API. It owns every fetch, timer and clock
+// read; the core (C, via core.js) decides what to send and when. The loop:
+// ask the core for requests and post them, hand back each answer, deliver
+// the core's events, and sleep until the core's next deadline. A new
+// long-poll is sent from the completion of the previous request, never
+// from a timer, so throttled background tabs keep their session.
+
+import { loadCore } from './core.js';
+
+const now = () => performance.now();
+
+/** An error whose `condition` says why, e.g. 'not-authorized'. */
+export class XmppError extends Error {
+  constructor(condition, text) {
+    super(text ? `${condition}: ${text}` : condition);
+    this.name = 'XmppError';
+    this.condition = condition;
+    this.text = text || '';
+  }
+}
+
+const OPTION_NAMES = {
+  resource: 'resource',
+  allowPlain: 'allow_plain',
+  wait: 'wait',
+  hold: 'hold',
+  initialPresence: 'initial_presence',
+  maxRetries: 'max_retries',
+  backoffBaseMs: 'backoff_base_ms',
+  backoffMaxMs: 'backoff_max_ms',
+  timeoutMarginMs: 'timeout_margin_ms',
+  iqTimeoutMs: 'iq_timeout_ms',
+  maxStanzaBytes: 'max_stanza_bytes',
+  maxBodyBytes: 'max_body_bytes',
+  maxDepth: 'max_depth',
+  maxAttributes: 'max_attrs',
+  maxAttributeLength: 'max_attr_len',
+};
+
+function optionValue(v) {
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  return String(v);
+}
+
+/** Creates a client; nothing is sent until connect(). */
+export function createClient(options) {
+  return new Client(options);
+}
+
+export class Client {
+  #opts;
+  #core = null;
+  #c = 0; // the core's xw_client pointer
+  #listeners = new Map();
+  #pumping = false;
+  #again = false;
+  #pumpQueued = false;
+  #timer = null;
+  #timerAt = -1;
+  #inflight = new Map(); // rid -> AbortController
+  #iqs = new Map(); // token -> { resolve, reject, started }
+  #connectWaiter = null;
+  #disconnectWaiter = null;
+  #status = 'offline';
+  #jid = null;
+
+  constructor(options) {
+    if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
+    const { service, jid, password } = options;
+    if (!service) throw new TypeError('createClient: options.service (the BOSH URL) is required');
+    if (!jid) throw new TypeError('createClient: options.jid is required');
+    if (typeof password !== 'string') throw new TypeError('createClient: options.password must be a string');
+    this.#opts = { ...options, service: String(new URL(service, globalThis.location?.href)) };
+  }
+
+  /** 'offline' | 'connecting' | 'online' */
+  get status() {
+    return this.#status;
+  }
+
+  /** The full JID bound by the server, once online. */
+  get jid() {
+    return this.#jid;
+  }
+
+  on(event, fn) {
+    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
+    this.#listeners.get(event).add(fn);
+    return this;
+  }
+
+  off(event, fn) {
+    this.#listeners.get(event)?.delete(fn);
+    return this;
+  }
+
+  #emit(event, payload) {
+    const set = this.#listeners.get(event);
+    if (!set) return;
+    for (const fn of [...set]) {
+      try {
+        fn(payload);
+      } catch (err) {
+        // A throwing listener must not break the session loop.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  /** Opens the session; resolves with { jid } once online. */
+  async connect() {
+    if (this.#c) throw new XmppError('bad-request', 'connect() was already called');
+    const core = await loadCore(this.#opts.wasm);
+    const x = core.x;
+    const c = x.xw_client_new();
+    if (!c) throw new XmppError('internal-error', 'out of memory');
+    this.#core = core;
+    this.#c = c;
+    const set = (name, value) => {
+      const rc = core.withStrings([name, value], (n, v) => x.xw_client_set_option(c, n, v));
+      if (rc !== 0) {
+        this.#release();
+        throw new TypeError(`xmpp-wasm: bad option ${name}=${name === 'password' ? '…' : value} (${core.strerror(rc)})`);
+      }
+    };
+    set('jid', this.#opts.jid);
+    set('password', this.#opts.password);
+    set('secure', new URL(this.#opts.service).protocol === 'https:' ? '1' : '0');
+    for (const [js, cName] of Object.entries(OPTION_NAMES)) {
+      if (this.#opts[js] !== undefined) set(cName, optionValue(this.#opts[js]));
+    }
+    const done = new Promise((resolve, reject) => {
+      this.#connectWaiter = { resolve, reject };
+    });
+    const rc = x.xw_client_connect(c, now());
+    if (rc !== 0) {
+      this.#release();
+      throw new XmppError('bad-request', core.strerror(rc));
+    }
+    this.#pump();
+    return done;
+  }
+
+  /** Sends a chat message; returns its id. */
+  sendMessage({ to, body, type = 'chat', id } = {}) {
+    const rc = this.#call(['to', 'type', 'body', 'id'], { to, type, body, id }, (x, c, p) =>
+      x.xw_client_send_message(c, p.to, p.type, p.body, p.id));
+    this.#check(rc, 'sendMessage');
+    return id;
+  }
+
+  /** Sends presence: { show, status, type, to } all optional. */
+  sendPresence({ show, status, type, to } = {}) {
+    const rc = this.#call(['type', 'show', 'status', 'to'], { type, show, status, to }, (x, c, p) =>
+      x.xw_client_send_presence(c, p.type, p.show, p.status, p.to));
+    this.#check(rc, 'sendPresence');
+  }
+
+  /** XEP-0199 ping; resolves with the round trip in ms. */
+  ping({ to, timeoutMs = 0 } = {}) {
+    const started = now();
+    const token = this.#call(['to'], { to }, (x, c, p) => x.xw_client_ping(c, p.to, timeoutMs, started));
+    this.#check(token, 'ping');
+    return new Promise((resolve, reject) => {
+      this.#iqs.set(token, { resolve, reject, started });
+    });
+  }
+
+  /** Sends unavailable presence and ends the session. */
+  disconnect() {
+    if (!this.#c) return Promise.resolve();
+    const done = new Promise((resolve) => {
+      this.#disconnectWaiter = resolve;
+    });
+    this.#core.x.xw_client_disconnect(this.#c, now());
+    this.#pump();
+    return done;
+  }
+
+  #call(names, values, fn) {
+    if (!this.#c) throw new XmppError('not-connected', 'call connect() first');
+    for (const n of names) {
+      const v = values[n];
+      if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${n} must be a string`);
+    }
+    const core = this.#core;
+    const rc = core.withStrings(names.map((n) => values[n]), (...ptrs) => {
+      const p = Object.fromEntries(names.map((n, i) => [n, ptrs[i]]));
+      return fn(core.x, this.#c, p);
+    });
+    // Coalesce everything sent in one task into one request.
+    if (!this.#pumpQueued) {
+      this.#pumpQueued = true;
+      queueMicrotask(() => {
+        this.#pumpQueued = false;
+        this.#pump();
+      });
+    }
+    return rc;
+  }
+
+  #check(rc, what) {
+    if (rc >= 0) return;
+    const text = this.#core.strerror(rc);
+    if (rc === -2 || rc === -8) throw new TypeError(`${what}: ${text}`);
+    throw new XmppError(rc === -3 ? 'not-connected' : 'internal-error', `${what}: ${text}`);
+  }
+
+  #pump() {
+    if (!this.#c) return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#again = false;
+        const { x } = this.#core;
+        const c = this.#c;
+        while (x.xw_client_next_request(c, now())) {
+          const rid = x.xw_client_request_rid(c);
+          const ptr = x.xw_client_request_body(c);
+          const len = x.xw_client_request_len(c);
+          const body = this.#core.heap().slice(ptr, ptr + len);
+          this.#post(rid, body, x.xw_client_request_timeout(c));
+        }
+        this.#deliverEvents();
+        if (this.#c) this.#schedule();
+      } while (this.#again && this.#c);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #post(rid, body, timeoutMs) {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+    this.#inflight.set(rid, ctrl);
+    fetch(this.#opts.service, {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'text/xml; charset=utf-8' },
+      signal: ctrl.signal,
+      cache: 'no-store',
+    })
+      .then(async (res) => {
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        return { status: res.status, bytes };
+      })
+      .then(
+        ({ status, bytes }) => {
+          clearTimeout(timer);
+          this.#inflight.delete(rid);
+          if (!this.#c) return;
+          const { x } = this.#core;
+          this.#core.withBytes(bytes, (ptr, len) => x.xw_client_receive(this.#c, rid, status, ptr, len, now()));
+          this.#pump();
+        },
+        () => {
+          clearTimeout(timer);
+          this.#inflight.delete(rid);
+          if (!this.#c) return;
+          this.#core.x.xw_client_request_failed(this.#c, rid, now());
+          this.#pump();
+        },
+      );
+  }
+
+  #schedule() {
+    const at = this.#core.x.xw_client_next_deadline(this.#c);
+    if (at === this.#timerAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = at;
+    if (at < 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#timerAt = -1;
+      if (!this.#c) return;
+      this.#core.x.xw_client_tick(this.#c, now());
+      this.#pump();
+    }, Math.max(0, at - now()));
+  }
+
+  #deliverEvents() {
+    const { x } = this.#core;
+    const ptr = x.xw_client_events(this.#c);
+    const len = x.xw_client_events_len(this.#c);
+    if (len <= 2) return;
+    const events = JSON.parse(this.#core.readString(ptr, len));
+    for (const ev of events) this.#dispatch(ev);
+  }
+
+  #dispatch(ev) {
+    switch (ev.type) {
+      case 'status':
+        this.#status = ev.status;
+        this.#emit('status', { status: ev.status });
+        break;
+      case 'online':
+        this.#jid = ev.jid;
+        this.#emit('online', { jid: ev.jid });
+        if (this.#connectWaiter) {
+          this.#connectWaiter.resolve({ jid: ev.jid });
+          this.#connectWaiter = null;
+        }
+        break;
+      case 'message':
+        this.#emit('message', {
+          from: ev.from, to: ev.to, id: ev.id, type: ev.messageType,
+          body: ev.body, subject: ev.subject, thread: ev.thread, xml: ev.xml,
+        });
+        break;
+      case 'presence':
+        this.#emit('presence', {
+          from: ev.from, to: ev.to, type: ev.presenceType,
+          show: ev.show, status: ev.status, priority: ev.priority, xml: ev.xml,
+        });
+        break;
+      case 'iq': {
+        const waiter = this.#iqs.get(ev.token);
+        if (!waiter) break;
+        this.#iqs.delete(ev.token);
+        if (ev.ok) waiter.resolve(now() - waiter.started);
+        else waiter.reject(new XmppError(ev.condition, 'IQ failed'));
+        break;
+      }
+      case 'stanza':
+        this.#emit('stanza', { xml: ev.xml });
+        break;
+      case 'error':
+        this.#emit('error', new XmppError(ev.condition, ev.text));
+        break;
+      case 'offline':
+        this.#ended(ev.condition || null, ev.text || '');
+        break;
+      default:
+        break;
+    }
+  }
+
+  #ended(condition, text) {
+    const reason = condition || 'disconnected';
+    this.#emit('offline', { reason, text });
+    if (this.#connectWaiter) {
+      this.#connectWaiter.reject(new XmppError(reason, text));
+      this.#connectWaiter = null;
+    }
+    if (this.#disconnectWaiter) {
+      this.#disconnectWaiter();
+      this.#disconnectWaiter = null;
+    }
+    this.#release();
+  }
+
+  #release() {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    for (const ctrl of this.#inflight.values()) ctrl.abort();
+    this.#inflight.clear();
+    for (const w of this.#iqs.values()) w.reject(new XmppError('disconnected', 'the session ended'));
+    this.#iqs.clear();
+    if (this.#c) this.#core.x.xw_client_free(this.#c);
+    this.#c = 0;
+  }
+}

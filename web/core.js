@@ -1,0 +1,133 @@
+// core.js: loads the xmpp-wasm core (a standalone .wasm, no Emscripten JS
+// glue) and wraps its C API: string marshalling, request/response bytes
+// and event batches. Everything else in web/ talks to the core through here.
+
+const WASM_FILE = 'xmpp-wasm.wasm';
+
+let modulePromise = null;
+
+/** Loads and compiles the .wasm once per page (or process). */
+function compileModule(source) {
+  if (source instanceof WebAssembly.Module) return Promise.resolve(source);
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
+  const url = source ? new URL(String(source), import.meta.url) : new URL(`./${WASM_FILE}`, import.meta.url);
+  if (url.protocol === 'file:') {
+    // Node: fetch() cannot read file: URLs, so read the bytes directly.
+    return import(/* @vite-ignore */ 'node:fs/promises')
+      .then((fs) => fs.readFile(url))
+      .then((bytes) => WebAssembly.compile(bytes));
+  }
+  if (typeof WebAssembly.compileStreaming === 'function') {
+    return WebAssembly.compileStreaming(fetch(url)).catch(() =>
+      fetch(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b)));
+  }
+  return fetch(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b));
+}
+
+/** A C function the core imports but never needs at run time (stdio,
+ * exit) fails loudly instead of corrupting state. */
+function missingImport(module, name) {
+  return () => {
+    throw new Error(`xmpp-wasm: the core called ${module}.${name}, which this loader does not provide`);
+  };
+}
+
+/** Instantiates the core: one instance per page, shared by all clients. */
+export async function loadCore(source) {
+  if (!modulePromise) modulePromise = compileModule(source);
+  const module = await modulePromise;
+  let memory = null;
+  const provided = {
+    env: {
+      // Standalone wasm grows its own memory; views are refreshed on use.
+      emscripten_notify_memory_growth: () => {},
+      emscripten_memcpy_big: (dest, src, num) => {
+        const heap = new Uint8Array(memory.buffer);
+        heap.copyWithin(dest, src, src + num);
+      },
+    },
+    wasi_snapshot_preview1: {
+      proc_exit: (code) => {
+        throw new Error(`xmpp-wasm: the core exited with code ${code}`);
+      },
+    },
+  };
+  const imports = {};
+  for (const { module: mod, name } of WebAssembly.Module.imports(module)) {
+    imports[mod] ??= {};
+    imports[mod][name] = provided[mod]?.[name] ?? missingImport(mod, name);
+  }
+  const instance = await WebAssembly.instantiate(module, imports);
+  const x = instance.exports;
+  memory = x.memory;
+  if (x._initialize) x._initialize();
+  const core = new Core(x);
+  const seed = new Uint8Array(32);
+  globalThis.crypto.getRandomValues(seed);
+  const rc = core.withBytes(seed, (ptr) => x.xw_init(ptr));
+  if (rc !== 0) throw new Error(`xmpp-wasm: core initialisation failed (${core.strerror(rc)})`);
+  return core;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Thin wrapper over the raw exports of one core instance. */
+export class Core {
+  constructor(exports) {
+    this.x = exports;
+  }
+
+  heap() {
+    return new Uint8Array(this.x.memory.buffer);
+  }
+
+  /** Copies bytes into wasm memory for the duration of fn(ptr, len). */
+  withBytes(bytes, fn) {
+    const ptr = this.x.malloc(bytes.length || 1);
+    if (!ptr) throw new Error('xmpp-wasm: out of memory');
+    try {
+      this.heap().set(bytes, ptr);
+      return fn(ptr, bytes.length);
+    } finally {
+      this.x.free(ptr);
+    }
+  }
+
+  /** Calls fn with NUL-terminated UTF-8 copies of strings (null stays 0). */
+  withStrings(strings, fn) {
+    const ptrs = [];
+    try {
+      for (const s of strings) {
+        if (s === null || s === undefined) {
+          ptrs.push(0);
+          continue;
+        }
+        const bytes = encoder.encode(String(s));
+        const ptr = this.x.malloc(bytes.length + 1);
+        if (!ptr) throw new Error('xmpp-wasm: out of memory');
+        const heap = this.heap();
+        heap.set(bytes, ptr);
+        heap[ptr + bytes.length] = 0;
+        ptrs.push(ptr);
+      }
+      return fn(...ptrs);
+    } finally {
+      for (const p of ptrs) if (p) this.x.free(p);
+    }
+  }
+
+  readString(ptr, len) {
+    if (len === undefined) {
+      const heap = this.heap();
+      let end = ptr;
+      while (heap[end]) end++;
+      len = end - ptr;
+    }
+    return decoder.decode(new Uint8Array(this.x.memory.buffer, ptr, len));
+  }
+
+  strerror(code) {
+    return this.readString(this.x.xw_strerror(code));
+  }
+}
