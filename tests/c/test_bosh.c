@@ -1,0 +1,282 @@
+/* test_bosh.c: the BOSH state machine (XEP-0124, XEP-0206) driven by a fake
+ * clock and scripted responses. Each check names the section it checks. */
+#include "bosh.h"
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct harness {
+    xw_bosh *b;
+    double now;
+    xw_buf stanzas; /* serialized delivered stanzas, one per line */
+} harness;
+
+static int on_stanza(void *ud, xw_node *st, double now) {
+    harness *h = ud;
+    (void)now;
+    int rc = xw_node_serialize(st, NULL, &h->stanzas);
+    if (!rc) rc = xw_buf_append(&h->stanzas, "\n", 1);
+    xw_node_free(st);
+    return rc;
+}
+
+static void setup(harness *h, unsigned max_retries) {
+    static const uint8_t seed[32] = {1, 2, 3};
+    xw_init(seed);
+    memset(h, 0, sizeof *h);
+    xw_bosh_config cfg;
+    xw_bosh_config_default(&cfg);
+    cfg.to = "example.com";
+    cfg.max_retries = max_retries;
+    h->b = xw_bosh_new(&cfg, NULL, on_stanza, h);
+    h->now = 1000;
+}
+
+static void teardown(harness *h) {
+    xw_bosh_free(h->b);
+    xw_buf_free(&h->stanzas);
+}
+
+/* Takes the next request; copies its body into `body` (cap bytes). */
+static int take(harness *h, double *rid, char *body, size_t cap) {
+    xw_bosh_request r;
+    if (!xw_bosh_next_request(h->b, h->now, &r)) return 0;
+    *rid = r.rid;
+    snprintf(body, cap, "%.*s", (int)r.body_len, r.body);
+    return 1;
+}
+
+static void answer(harness *h, double rid, const char *body) {
+    xw_bosh_receive(h->b, rid, 200, body, strlen(body), h->now);
+}
+
+#define CREATED "<body xmlns='http://jabber.org/protocol/httpbind' sid='SID1' wait='60' requests='2' hold='1' inactivity='30' polling='2' maxpause='120' ver='1.11'/>"
+
+/* Starts a session and answers the creation request; returns its rid. */
+static double create(harness *h) {
+    char body[1024];
+    double rid = 0;
+    CHECK(xw_bosh_start(h->b, h->now) == 0, "start");
+    CHECK(take(h, &rid, body, sizeof body), "XEP-0124 §7.1: a creation request is sent");
+    answer(h, rid, CREATED);
+    return rid;
+}
+
+static void test_session_creation(void) {
+    harness h;
+    setup(&h, 3);
+    char body[1024];
+    double rid = 0;
+    CHECK(xw_bosh_start(h.b, h.now) == 0, "start");
+    CHECK(take(&h, &rid, body, sizeof body), "creation request available");
+    CHECK(rid >= 1 && rid < 4503599627370496.0, "XEP-0124 §14: initial rid random and below 2^52 (%.0f)", rid);
+    CHECK(strstr(body, "to='example.com'") && strstr(body, "wait='60'") && strstr(body, "hold='1'") &&
+              strstr(body, "xmpp:version='1.0'") && strstr(body, "xmlns:xmpp='urn:xmpp:xbosh'") &&
+              strstr(body, "content='text/xml; charset=utf-8'") && !strstr(body, "sid="),
+          "XEP-0124 §7.1 / XEP-0206 §4: creation request attributes: %s", body);
+    double rid2;
+    CHECK(!take(&h, &rid2, body, sizeof body), "XEP-0124 §7.1: nothing else is sent before the creation response");
+    answer(&h, rid, CREATED);
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_ACTIVE, "XEP-0124 §7.2: active after the creation response");
+    CHECK_STR(xw_bosh_sid(h.b), "SID1", "XEP-0124 §7.2: sid adopted");
+    CHECK(xw_bosh_requests(h.b) == 2 && xw_bosh_wait(h.b) == 60, "XEP-0124 §7.2: requests and wait adopted");
+    CHECK(take(&h, &rid2, body, sizeof body), "XEP-0124 §10: a request is held when idle");
+    CHECK(rid2 == rid + 1, "XEP-0124 §14: rid increases by one (%.0f after %.0f)", rid2, rid);
+    CHECK(strstr(body, "sid='SID1'") != NULL, "XEP-0124 §8: sid on every later request");
+    double rid3;
+    CHECK(!take(&h, &rid3, body, sizeof body), "XEP-0124 §10: only one empty request is held");
+    teardown(&h);
+}
+
+static void test_wait_never_exceeds_request(void) {
+    harness h;
+    setup(&h, 3);
+    char body[1024];
+    double rid;
+    CHECK(xw_bosh_start(h.b, h.now) == 0, "start");
+    CHECK(take(&h, &rid, body, sizeof body), "creation");
+    answer(&h, rid, "<body xmlns='http://jabber.org/protocol/httpbind' sid='S' wait='300' requests='2' hold='1'/>");
+    CHECK(xw_bosh_wait(h.b) == 60, "XEP-0124 §7.2: the server's wait is never longer than the one asked for");
+    teardown(&h);
+}
+
+static void test_window_and_payload(void) {
+    harness h;
+    setup(&h, 3);
+    double r0 = create(&h);
+    char body[1024];
+    double held, sent, extra;
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' to='x@y'/>", 41) == 0, "queue");
+    CHECK(take(&h, &sent, body, sizeof body), "XEP-0124 §11: a second request carries the payload at once");
+    CHECK(sent == r0 + 2 && strstr(body, "<message xmlns='jabber:client' to='x@y'/></body>"),
+          "payload inside the body: %s", body);
+    CHECK(xw_bosh_queue(h.b, "<presence xmlns='jabber:client'/>", 33) == 0, "queue more");
+    CHECK(!take(&h, &extra, body, sizeof body), "XEP-0124 §11: never more than 'requests' (2) outstanding");
+    /* The server answers the held one; the queued payload goes out now. */
+    answer(&h, held, "<body xmlns='http://jabber.org/protocol/httpbind'/>");
+    CHECK(take(&h, &extra, body, sizeof body) && extra == r0 + 3 && strstr(body, "<presence"),
+          "XEP-0124 §11: queued payload sent when the window opens");
+    teardown(&h);
+}
+
+static void test_in_order_processing(void) {
+    harness h;
+    setup(&h, 3);
+    create(&h);
+    char body[1024];
+    double a, b;
+    CHECK(take(&h, &a, body, sizeof body), "first");
+    CHECK(xw_bosh_queue(h.b, "<presence xmlns='jabber:client'/>", 33) == 0, "queue");
+    CHECK(take(&h, &b, body, sizeof body), "second");
+    answer(&h, b, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' id='2'/></body>");
+    CHECK(h.stanzas.len == 0, "XEP-0124 §14: a later rid's response waits for the earlier one");
+    answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' id='1'/></body>");
+    CHECK_STR(h.stanzas.data,
+              "<message xmlns='jabber:client' id='1'/>\n<message xmlns='jabber:client' id='2'/>\n",
+              "XEP-0124 §14: responses processed in rid order");
+    /* A duplicate answer for an already processed rid is ignored. */
+    answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' id='1'/></body>");
+    CHECK(strstr(h.stanzas.data + 40, "id='1'") == NULL, "duplicate response not delivered twice");
+    teardown(&h);
+}
+
+static void test_retransmit_identical(void) {
+    harness h;
+    setup(&h, 3);
+    create(&h);
+    char body[1024], again[1024];
+    double a, a2;
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' to='x@y'><body>hi</body></message>", 65) == 0, "queue");
+    CHECK(take(&h, &a, body, sizeof body), "request");
+    xw_bosh_failed(h.b, a, h.now);
+    CHECK(!take(&h, &a2, again, sizeof again), "XEP-0124 §14.2: retransmission waits for the backoff");
+    double d = xw_bosh_next_deadline(h.b);
+    CHECK(d > h.now && d <= h.now + 250 * 1.5 + 1, "backoff deadline within base*(1±0.5): %.1f", d - h.now);
+    h.now = d;
+    xw_bosh_tick(h.b, h.now);
+    CHECK(take(&h, &a2, again, sizeof again), "retransmitted after backoff");
+    CHECK(a2 == a && strcmp(body, again) == 0, "XEP-0124 §14.2: same rid, byte-identical body");
+    /* A request that times out is retransmitted too. */
+    h.now += 70000 + 1001;
+    xw_bosh_tick(h.b, h.now);
+    d = xw_bosh_next_deadline(h.b);
+    h.now = d;
+    xw_bosh_tick(h.b, h.now);
+    CHECK(take(&h, &a2, again, sizeof again) && a2 == a && strcmp(body, again) == 0,
+          "XEP-0124 §14.2: no answer within wait+margin: retransmitted unchanged");
+    teardown(&h);
+}
+
+static void test_retries_exhausted(void) {
+    harness h;
+    setup(&h, 2);
+    CHECK(xw_bosh_start(h.b, h.now) == 0, "start");
+    char body[1024];
+    double rid;
+    for (int i = 0; i < 3; i++) {
+        CHECK(take(&h, &rid, body, sizeof body), "attempt %d", i);
+        xw_bosh_failed(h.b, rid, h.now);
+        double d = xw_bosh_next_deadline(h.b);
+        if (d > 0) {
+            h.now = d;
+            xw_bosh_tick(h.b, h.now);
+        }
+    }
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "bounded retries: closed after max_retries");
+    CHECK_STR(xw_bosh_condition(h.b), "connection-failed", "unreachable service reports connection-failed");
+    teardown(&h);
+}
+
+static void test_terminal_conditions(void) {
+    static const char *conds[] = {"bad-request", "host-gone", "host-unknown", "improper-addressing",
+                                  "internal-server-error", "item-not-found", "other-request", "policy-violation",
+                                  "remote-connection-failed", "remote-stream-error", "see-other-uri",
+                                  "system-shutdown", "undefined-condition"};
+    for (size_t i = 0; i < sizeof conds / sizeof *conds; i++) {
+        harness h;
+        setup(&h, 3);
+        create(&h);
+        char body[1024], resp[512];
+        double a;
+        CHECK(take(&h, &a, body, sizeof body), "held");
+        snprintf(resp, sizeof resp,
+                 "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='%s'>"
+                 "<message xmlns='jabber:client' id='last'/></body>", conds[i]);
+        answer(&h, a, resp);
+        CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "XEP-0124 §17.2 %s ends the session", conds[i]);
+        CHECK_STR(xw_bosh_condition(h.b), conds[i], "XEP-0124 §17.2 condition reported");
+        CHECK(h.stanzas.data && strstr(h.stanzas.data, "id='last'"), "XEP-0124 §17.2 %s: stanzas before it delivered",
+              conds[i]);
+        double more;
+        CHECK(!take(&h, &more, body, sizeof body), "XEP-0124 §17.2: no request after a terminal condition");
+        teardown(&h);
+    }
+    static const struct { int status; const char *cond; } http[] = {
+        {400, "bad-request"}, {403, "policy-violation"}, {404, "item-not-found"}};
+    for (size_t i = 0; i < 3; i++) {
+        harness h;
+        setup(&h, 3);
+        create(&h);
+        char body[1024];
+        double a;
+        CHECK(take(&h, &a, body, sizeof body), "held");
+        xw_bosh_receive(h.b, a, http[i].status, "", 0, h.now);
+        CHECK_STR(xw_bosh_condition(h.b), http[i].cond, "XEP-0124 §17.1: HTTP %d", http[i].status);
+        teardown(&h);
+    }
+}
+
+static void test_malformed_response(void) {
+    harness h;
+    setup(&h, 3);
+    create(&h);
+    char body[1024];
+    double a;
+    CHECK(take(&h, &a, body, sizeof body), "held");
+    answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind'><!-- x --></body>");
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "RFC 6120 §11.1: restricted XML ends the session cleanly");
+    CHECK_STR(xw_bosh_condition(h.b), "not-well-formed", "condition names the XML error");
+    teardown(&h);
+}
+
+static void test_restart_and_terminate(void) {
+    harness h;
+    setup(&h, 3);
+    create(&h);
+    char body[1024];
+    double a, b;
+    CHECK(take(&h, &a, body, sizeof body), "held");
+    xw_bosh_request_restart(h.b);
+    CHECK(take(&h, &b, body, sizeof body), "restart request");
+    CHECK(strstr(body, "xmpp:restart='true'") && strstr(body, "to='example.com'") && strstr(body, "/>") &&
+              !strstr(body, "</body>"),
+          "XEP-0206 §5: restart request, empty: %s", body);
+    answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind'/>");
+    answer(&h, b, "<body xmlns='http://jabber.org/protocol/httpbind'/>");
+    double c, d;
+    CHECK(take(&h, &c, body, sizeof body), "held again");
+    CHECK(xw_bosh_terminate(h.b, "<presence xmlns='jabber:client' type='unavailable'/>", 52) == 0, "terminate");
+    CHECK(take(&h, &d, body, sizeof body), "terminate request");
+    CHECK(strstr(body, "type='terminate'") && strstr(body, "type='unavailable'"),
+          "XEP-0124 §12: terminate carries unavailable presence: %s", body);
+    answer(&h, c, "<body xmlns='http://jabber.org/protocol/httpbind'/>");
+    answer(&h, d, "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate'/>");
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED && xw_bosh_condition(h.b) == NULL,
+          "XEP-0124 §12: a terminate we asked for is a normal close");
+    teardown(&h);
+}
+
+int main(void) {
+    test_session_creation();
+    test_wait_never_exceeds_request();
+    test_window_and_payload();
+    test_in_order_processing();
+    test_retransmit_identical();
+    test_retries_exhausted();
+    test_terminal_conditions();
+    test_malformed_response();
+    test_restart_and_terminate();
+    return check_report("test_bosh");
+}
