@@ -70,6 +70,7 @@ export class Client {
     if (!service) throw new TypeError('createClient: options.service (the BOSH URL) is required');
     if (!jid) throw new TypeError('createClient: options.jid is required');
     if (typeof password !== 'string') throw new TypeError('createClient: options.password must be a string');
+    if (password.includes('\0') || String(jid).includes('\0')) throw new TypeError('createClient: NUL in jid or password');
     this.#opts = { ...options, service: String(new URL(service, globalThis.location?.href)) };
   }
 
@@ -145,10 +146,23 @@ export class Client {
 
   /** Sends a chat message; returns its id. */
   sendMessage({ to, body, type = 'chat', id } = {}) {
-    const rc = this.#call(['to', 'type', 'body', 'id'], { to, type, body, id }, (x, c, p) =>
+    const messageId = id ?? this.#newId();
+    const rc = this.#call(['to', 'type', 'body', 'id'], { to, type, body, id: messageId }, (x, c, p) =>
       x.xw_client_send_message(c, p.to, p.type, p.body, p.id));
     this.#check(rc, 'sendMessage');
-    return id;
+    return messageId;
+  }
+
+  #idPrefix = null;
+  #idCounter = 0;
+
+  #newId() {
+    if (!this.#idPrefix) {
+      const r = new Uint8Array(6);
+      globalThis.crypto.getRandomValues(r);
+      this.#idPrefix = Array.from(r, (b) => b.toString(16).padStart(2, '0')).join('');
+    }
+    return `${this.#idPrefix}-${++this.#idCounter}`;
   }
 
   /** Sends presence: { show, status, type, to } all optional. */
@@ -184,6 +198,8 @@ export class Client {
     for (const n of names) {
       const v = values[n];
       if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${n} must be a string`);
+      // C strings end at NUL, and XML cannot carry it (XML 1.0 §2.2).
+      if (typeof v === 'string' && v.includes('\0')) throw new TypeError(`${n} contains NUL, which XML cannot carry`);
     }
     const core = this.#core;
     const rc = core.withStrings(names.map((n) => values[n]), (...ptrs) => {
@@ -302,9 +318,9 @@ export class Client {
         break;
       case 'online':
         this.#jid = ev.jid;
-        this.#emit('online', { jid: ev.jid });
+        this.#emit('online', { jid: ev.jid, mechanism: ev.mechanism });
         if (this.#connectWaiter) {
-          this.#connectWaiter.resolve({ jid: ev.jid });
+          this.#connectWaiter.resolve({ jid: ev.jid, mechanism: ev.mechanism });
           this.#connectWaiter = null;
         }
         break;

@@ -55,6 +55,7 @@ struct xw_client {
     neg_state neg;
     xw_sasl *sasl;
     char *bound_jid;
+    const char *mech_name; /* the SASL mechanism that authenticated us */
     char *fail_condition, *fail_text; /* why we ended it ourselves */
     int offline_reported;
     int session_required;
@@ -293,6 +294,7 @@ static void start_sasl(xw_client *c, const xw_node *features) {
         return;
     }
     c->neg = NEG_AUTHENTICATING;
+    c->mech_name = xw_sasl_mech_name(mech);
 }
 
 static void sasl_step(xw_client *c, const xw_node *st) {
@@ -369,7 +371,7 @@ static void start_bind(xw_client *c, const xw_node *features) {
 
 static void go_online(xw_client *c) {
     c->neg = NEG_ONLINE;
-    emit_str2(c, "online", "jid", c->bound_jid, NULL, NULL);
+    emit_str2(c, "online", "jid", c->bound_jid, "mechanism", c->mech_name);
     emit_status(c, "online");
     if (c->initial_presence) {
         xw_node *p = NULL;

@@ -1,0 +1,220 @@
+/* test_session.c: the public xw_client API end to end against a scripted
+ * connection manager: negotiation (RFC 6120 §6-7, XEP-0206), events, IQ
+ * tracking and its anti-spoofing rule, and how sessions end. */
+#include "check.h"
+#include "xw.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct script {
+    xw_client *c;
+    double now;
+    double rids[16];
+    char bodies[16][2048];
+    int n;          /* requests taken and not yet answered */
+    xw_buf events;  /* all events seen, concatenated arrays */
+} script;
+
+static void drain(script *s) {
+    double rid;
+    while (xw_client_next_request(s->c, s->now)) {
+        rid = xw_client_request_rid(s->c);
+        if (s->n < 16) {
+            s->rids[s->n] = rid;
+            snprintf(s->bodies[s->n], sizeof s->bodies[0], "%.*s", (int)xw_client_request_len(s->c),
+                     xw_client_request_body(s->c));
+            s->n++;
+        }
+    }
+    const char *ev = xw_client_events(s->c);
+    if (xw_buf_append(&s->events, ev, xw_client_events_len(s->c))) abort();
+}
+
+/* Answers the oldest outstanding request with `payload` inside <body/>. */
+static void reply(script *s, const char *payload) {
+    CHECK(s->n > 0, "a request is outstanding to answer");
+    if (!s->n) return;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "<body xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams'>%s</body>", payload);
+    double rid = s->rids[0];
+    memmove(&s->rids[0], &s->rids[1], sizeof s->rids[0] * 15);
+    memmove(&s->bodies[0], &s->bodies[1], sizeof s->bodies[0] * 15);
+    s->n--;
+    xw_client_receive(s->c, rid, 200, buf, strlen(buf), s->now);
+    drain(s);
+}
+
+static const char *last_body(script *s) { return s->n ? s->bodies[s->n - 1] : ""; }
+
+#define FEATURES_PLAIN "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>"
+#define FEATURES_BIND "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
+
+static void start(script *s, int allow_plain) {
+    static const uint8_t seed[32] = {9};
+    xw_init(seed);
+    memset(s, 0, sizeof *s);
+    s->now = 5000;
+    s->c = xw_client_new();
+    CHECK(xw_client_set_option(s->c, "jid", "alice@example.com") == 0, "jid option");
+    CHECK(xw_client_set_option(s->c, "password", "secret") == 0, "password option");
+    CHECK(xw_client_set_option(s->c, "resource", "web") == 0, "resource option");
+    if (allow_plain) CHECK(xw_client_set_option(s->c, "allow_plain", "1") == 0, "allow_plain");
+    CHECK(xw_client_connect(s->c, s->now) == 0, "connect");
+    drain(s);
+    /* Session creation answered with the features in the same body. */
+    char buf[1024];
+    snprintf(buf, sizeof buf, "<body xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams' sid='S' requests='2' hold='1' wait='60'>%s</body>", FEATURES_PLAIN);
+    double rid = s->rids[0];
+    s->n = 0;
+    xw_client_receive(s->c, rid, 200, buf, strlen(buf), s->now);
+    drain(s);
+}
+
+static void go_online(script *s) {
+    start(s, 1);
+    /* "\0alice\0secret" in base64 is AGFsaWNlAHNlY3JldA== */
+    CHECK(strstr(last_body(s), "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAHNlY3JldA==</auth>") != NULL,
+          "RFC 6120 §6.4.2 / RFC 4616: PLAIN auth element: %s", last_body(s));
+    reply(s, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    CHECK(strstr(last_body(s), "xmpp:restart='true'") != NULL, "XEP-0206 §5: restart after SASL success");
+    reply(s, "");
+    reply(s, FEATURES_BIND);
+    CHECK(strstr(last_body(s), "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>web</resource></bind>") != NULL,
+          "RFC 6120 §7.5: bind request with the resource: %s", last_body(s));
+    char bind[512];
+    const char *id = strstr(last_body(s), "id='");
+    char idv[40] = "";
+    if (id) sscanf(id + 4, "%39[^']", idv);
+    snprintf(bind, sizeof bind, "<iq xmlns='jabber:client' type='result' id='%s'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>", idv);
+    while (s->n > 1) reply(s, "");
+    reply(s, bind);
+    CHECK(strstr(s->events.data, "{\"type\":\"online\",\"jid\":\"alice@example.com/web\",\"mechanism\":\"PLAIN\"}") != NULL,
+          "online event with the bound JID: %s", s->events.data);
+    CHECK(strstr(last_body(s), "<presence xmlns='jabber:client'/>") != NULL, "RFC 6121 §4.2: initial presence sent");
+}
+
+static void test_plain_refused_over_http(void) {
+    script s;
+    start(&s, 0);
+    CHECK(strstr(last_body(&s), "<auth") == NULL, "PLAIN not sent over plain http without allow_plain");
+    while (s.n) reply(&s, "");
+    CHECK(strstr(s.events.data, "\"condition\":\"invalid-mechanism\"") != NULL,
+          "PLAIN refused with a clear condition: %s", s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+}
+
+static void test_auth_failure(void) {
+    script s;
+    start(&s, 1);
+    reply(&s, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>");
+    CHECK(strstr(last_body(&s), "type='terminate'") != NULL, "XEP-0124 §12: session terminated after SASL failure");
+    while (s.n) reply(&s, "");
+    CHECK(strstr(s.events.data, "{\"type\":\"offline\",\"condition\":\"not-authorized\"") != NULL,
+          "RFC 6120 §6.5.10: not-authorized reported: %s", s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+}
+
+static void test_messages_and_iq(void) {
+    script s;
+    go_online(&s);
+    xw_buf_clear(&s.events);
+    reply(&s, "<message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com/web' type='chat' id='m1'><body>hi &amp; &lt;3</body></message>");
+    CHECK(strstr(s.events.data, "\"type\":\"message\",\"from\":\"bob@example.com/x\"") &&
+              strstr(s.events.data, "\"messageType\":\"chat\",\"body\":\"hi & <3\""),
+          "RFC 6121 §5: message event: %s", s.events.data);
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "1 < 2", "id1") == 0, "send message");
+    drain(&s);
+    CHECK(strstr(last_body(&s), "<message xmlns='jabber:client' to='bob@example.com' type='chat' id='id1'><body>1 &lt; 2</body></message>") != NULL,
+          "RFC 6121 §5.2: message sent escaped: %s", last_body(&s));
+    CHECK(xw_client_send_message(s.c, "bad@@jid", "chat", "x", NULL) == XW_ERR_JID, "RFC 7622: bad to rejected");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "bell\x07", NULL) == XW_ERR_INVALID,
+          "XML 1.0 §2.2: control character rejected, not sent");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "bogus", "x", NULL) == XW_ERR_INVALID,
+          "RFC 6121 §5.2.2: unknown message type rejected");
+
+    int token = xw_client_ping(s.c, NULL, 1000, s.now);
+    CHECK(token > 0, "ping token");
+    drain(&s);
+    const char *id = strstr(last_body(&s), "id='");
+    char idv[40] = "", buf[512];
+    if (id) sscanf(id + 4, "%39[^']", idv);
+    CHECK(strstr(last_body(&s), "to='example.com'") && strstr(last_body(&s), "<ping xmlns='urn:xmpp:ping'/>"),
+          "XEP-0199 §4.2: ping to the server: %s", last_body(&s));
+    xw_buf_clear(&s.events);
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s' from='mallory@evil.example'/>", idv);
+    reply(&s, buf);
+    CHECK(strstr(s.events.data, "spoofed-iq") != NULL && strstr(s.events.data, "\"type\":\"iq\"") == NULL,
+          "RFC 6120 §8.1.2.1: IQ result from another entity dropped: %s", s.events.data);
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s' from='example.com'/>", idv);
+    reply(&s, buf);
+    char want[64];
+    snprintf(want, sizeof want, "{\"type\":\"iq\",\"token\":%d,\"ok\":true", token);
+    CHECK(strstr(s.events.data, want) != NULL, "XEP-0199 §4.2: pong delivered: %s", s.events.data);
+
+    /* IQ timeout on the fake clock. */
+    token = xw_client_ping(s.c, NULL, 1000, s.now);
+    drain(&s);
+    CHECK(xw_client_next_deadline(s.c) <= s.now + 1000, "RFC 6120 §8.2.3: IQ deadline scheduled");
+    s.now += 1001;
+    xw_client_tick(s.c, s.now);
+    drain(&s);
+    snprintf(want, sizeof want, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"timeout\"}", token);
+    CHECK(strstr(s.events.data, want) != NULL, "IQ timeout reported: %s", s.events.data);
+
+    /* An IQ get we do not handle is answered with an error. */
+    reply(&s, "<iq xmlns='jabber:client' type='get' id='q1' from='example.com'><query xmlns='jabber:iq:version'/></iq>");
+    CHECK(strstr(last_body(&s), "type='error'") && strstr(last_body(&s), "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"),
+          "RFC 6120 §8.4: unhandled IQ answered with service-unavailable: %s", last_body(&s));
+    reply(&s, "<iq xmlns='jabber:client' type='get' id='p1' from='example.com'><ping xmlns='urn:xmpp:ping'/></iq>");
+    CHECK(strstr(last_body(&s), "<iq xmlns='jabber:client' type='result' to='example.com' id='p1'/>") != NULL,
+          "XEP-0199 §4.1: server ping answered: %s", last_body(&s));
+
+    /* Disconnect: unavailable presence in a terminate body. */
+    xw_buf_clear(&s.events);
+    CHECK(xw_client_disconnect(s.c, s.now) == 0, "disconnect");
+    drain(&s);
+    CHECK(strstr(last_body(&s), "type='terminate'") && strstr(last_body(&s), "type='unavailable'"),
+          "XEP-0124 §12 / XEP-0206 §7: terminate with unavailable presence: %s", last_body(&s));
+    while (s.n) reply(&s, "");
+    CHECK(strstr(s.events.data, "\"type\":\"offline\"") != NULL, "offline after disconnect: %s", s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+}
+
+static void test_stream_error(void) {
+    script s;
+    go_online(&s);
+    xw_buf_clear(&s.events);
+    reply(&s, "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>");
+    while (s.n) reply(&s, "");
+    CHECK(strstr(s.events.data, "\"condition\":\"conflict\"") != NULL, "RFC 6120 §4.9.3.3: stream error reported: %s",
+          s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+}
+
+static void test_options(void) {
+    static const uint8_t seed[32] = {9};
+    xw_init(seed);
+    xw_client *c = xw_client_new();
+    CHECK(xw_client_set_option(c, "jid", "not a jid@") == XW_ERR_JID, "RFC 7622: bad jid option rejected");
+    CHECK(xw_client_set_option(c, "jid", "example.com") == XW_ERR_JID, "a jid without localpart cannot log in");
+    CHECK(xw_client_set_option(c, "wait", "abc") == XW_ERR_INVALID, "non-numeric option rejected");
+    CHECK(xw_client_set_option(c, "nonsense", "1") == XW_ERR_INVALID, "unknown option rejected");
+    CHECK(xw_client_connect(c, 0) == XW_ERR_JID, "connect without a jid fails clearly");
+    CHECK(xw_client_send_message(c, "a@b", "chat", "x", NULL) == XW_ERR_STATE, "send before online is a state error");
+    xw_client_free(c);
+}
+
+int main(void) {
+    test_plain_refused_over_http();
+    test_auth_failure();
+    test_messages_and_iq();
+    test_stream_error();
+    test_options();
+    return check_report("test_session");
+}

@@ -1,0 +1,106 @@
+// chat.test.mjs: the built package (dist/) against a real ejabberd over
+// real HTTP, in Node: login with SCRAM, chat both ways, ping, errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEjabberd } from '../support/ejabberd.mjs';
+import { createClient, XmppError } from '../../dist/index.js';
+
+let server;
+let server256;
+
+before(async () => {
+  [server, server256] = await Promise.all([startEjabberd(), startEjabberd({ scramHash: 'sha256' })]);
+  await Promise.all([
+    server.register('alice', 'alice-pw'),
+    server.register('bob', 'bob-pw'),
+    server256.register('carol', 'carol-pw'),
+  ]);
+});
+
+after(async () => {
+  await Promise.all([server?.stop(), server256?.stop()]);
+});
+
+/** Resolves with the first event `name` for which pred is true. */
+function waitFor(client, name, pred = () => true, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${name}`)), ms);
+    const fn = (e) => {
+      if (!pred(e)) return;
+      clearTimeout(timer);
+      client.off(name, fn);
+      resolve(e);
+    };
+    client.on(name, fn);
+  });
+}
+
+test('XEP-0206 + RFC 6121 §5: alice and bob exchange messages both ways (SCRAM-SHA-1)', async () => {
+  const alice = createClient({ service: server.boshUrl, jid: `alice@${server.domain}`, password: 'alice-pw' });
+  const bob = createClient({ service: server.boshUrl, jid: `bob@${server.domain}`, password: 'bob-pw' });
+  const statuses = [];
+  alice.on('status', ({ status }) => statuses.push(status));
+  const [a, b] = await Promise.all([alice.connect(), bob.connect()]);
+  assert.match(a.jid, /^alice@localhost\/.+/, 'RFC 6120 §7: a full JID is bound');
+  assert.match(b.jid, /^bob@localhost\/.+/);
+  assert.equal(a.mechanism, 'SCRAM-SHA-1', 'RFC 5802: the strongest mechanism ejabberd offers by default');
+  assert.equal(alice.status, 'online');
+  assert.deepEqual(statuses, ['connecting', 'online']);
+
+  const toBob = waitFor(bob, 'message', (m) => m.body === 'hello bob <3 & ünïcode');
+  const sentId = alice.sendMessage({ to: `bob@${server.domain}`, body: 'hello bob <3 & ünïcode' });
+  const m1 = await toBob;
+  assert.equal(m1.type, 'chat');
+  assert.equal(m1.id, sentId, 'RFC 6121 §5.2: the id travels with the message');
+  assert.equal(m1.from, a.jid, 'RFC 6120 §8.1.2: the server stamps the sender full JID');
+  assert.match(m1.xml, /^<message xmlns='jabber:client'/);
+
+  const toAlice = waitFor(alice, 'message', (m) => m.body === 'hi alice');
+  bob.sendMessage({ to: a.jid, body: 'hi alice' });
+  const m2 = await toAlice;
+  assert.equal(m2.from, b.jid);
+
+  const rtt = await alice.ping();
+  assert.ok(typeof rtt === 'number' && rtt >= 0, 'XEP-0199: ping resolves with the round trip');
+
+  const aliceGone = waitFor(bob, 'presence', (p) => p.from === a.jid && p.type === 'unavailable');
+  const offline = waitFor(alice, 'offline');
+  await alice.disconnect();
+  assert.equal((await offline).reason, 'disconnected');
+  await aliceGone; // XEP-0206 §7 / RFC 6121 §4.5: unavailable presence sent on terminate
+  assert.equal(alice.status, 'offline');
+  await bob.disconnect();
+});
+
+test('RFC 6120 §6.5.10: a wrong password rejects connect() with not-authorized', async () => {
+  const c = createClient({ service: server.boshUrl, jid: `alice@${server.domain}`, password: 'wrong' });
+  await assert.rejects(c.connect(), (err) => err instanceof XmppError && err.condition === 'not-authorized');
+  assert.equal(c.status, 'offline');
+});
+
+test('an unreachable service rejects connect() with connection-failed', async () => {
+  // A port nothing listens on: the loopback answers with a reset at once.
+  const c = createClient({
+    service: 'http://127.0.0.1:9/bosh', jid: 'alice@localhost', password: 'x', maxRetries: 2, backoffBaseMs: 50,
+  });
+  const started = performance.now();
+  await assert.rejects(c.connect(), (err) => err instanceof XmppError && err.condition === 'connection-failed');
+  assert.ok(performance.now() - started < 5000, 'gives up after bounded retries');
+});
+
+test('RFC 7677: SCRAM-SHA-256 against a server with auth_scram_hash: sha256', async () => {
+  const c = createClient({ service: server256.boshUrl, jid: `carol@${server256.domain}`, password: 'carol-pw' });
+  const { mechanism } = await c.connect();
+  assert.equal(mechanism, 'SCRAM-SHA-256');
+  await c.disconnect();
+});
+
+test('bad input from the app gets a clear error and sends nothing', async () => {
+  const c = createClient({ service: server.boshUrl, jid: `bob@${server.domain}`, password: 'bob-pw' });
+  assert.throws(() => c.sendMessage({ to: 'x@y', body: 'x' }), (e) => e.condition === 'not-connected');
+  await c.connect();
+  assert.throws(() => c.sendMessage({ to: 'not a jid@', body: 'x' }), TypeError, 'RFC 7622: invalid JID');
+  assert.throws(() => c.sendMessage({ to: 'x@y', body: 'nul \u0000 inside' }), TypeError, 'XML 1.0 §2.2: NUL');
+  assert.throws(() => createClient({ jid: 'a@b', password: 'x' }), TypeError);
+  await c.disconnect();
+});

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# run-all.sh: everything `npm test` runs, in order — native unit tests
+# (plain and under AddressSanitizer + UndefinedBehaviorSanitizer), the wasm
+# build, then integration tests against a real ejabberd in Node and in
+# headless Chromium. Installs what is missing first. Fails on any failure.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+bash tests/support/ensure-system.sh
+[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+
+echo "== native unit tests"
+cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build/native -j2 >/dev/null
+ctest --test-dir build/native --output-on-failure
+
+echo "== native unit tests under ASan + UBSan"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DXW_SANITIZE=ON >/dev/null
+cmake --build build/asan -j2 >/dev/null
+ctest --test-dir build/asan --output-on-failure
+
+echo "== wasm build"
+bash wasm-build/build.sh
+
+echo "== integration tests (real ejabberd, Node and Chromium)"
+node --test --test-concurrency=1 tests/integration/

@@ -1,0 +1,113 @@
+// Type declarations for xmpp-wasm: XMPP over BOSH for web pages.
+
+export interface ClientOptions {
+  /** The BOSH endpoint, e.g. 'http://127.0.0.1:5280/bosh'. */
+  service: string;
+  /** The account's bare JID (or full JID to ask for a resource). */
+  jid: string;
+  password: string;
+  /** Resource to ask the server to bind. */
+  resource?: string;
+  /** Allow SASL PLAIN over a plain http:// service (sends the password in the clear). Default false. */
+  allowPlain?: boolean;
+  /** XEP-0124 `wait` to ask for, in seconds (default 60). */
+  wait?: number;
+  /** XEP-0124 `hold` to ask for (default 1). */
+  hold?: number;
+  /** Send available presence once online (default true). */
+  initialPresence?: boolean;
+  /** Retransmissions of one request before the session is given up (default 3). */
+  maxRetries?: number;
+  /** First retransmission delay in ms, doubled each time, ±50% jitter (default 250). */
+  backoffBaseMs?: number;
+  /** Cap on the retransmission delay in ms (default 8000). */
+  backoffMaxMs?: number;
+  /** Added to `wait` before an unanswered request is aborted, in ms (default 10000). */
+  timeoutMarginMs?: number;
+  /** Default IQ timeout in ms (default 30000). */
+  iqTimeoutMs?: number;
+  /** Largest stanza accepted, in bytes of memory (default 1 MiB). */
+  maxStanzaBytes?: number;
+  /** Largest HTTP response accepted (default 8 MiB). */
+  maxBodyBytes?: number;
+  /** Deepest element nesting accepted (default 64). */
+  maxDepth?: number;
+  /** Most attributes on one element (default 64). */
+  maxAttributes?: number;
+  /** Longest attribute value in bytes (default 65536). */
+  maxAttributeLength?: number;
+  /** Where to load the core from: a URL, the bytes, or a compiled module. Default: xmpp-wasm.wasm beside this module. */
+  wasm?: string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+}
+
+export interface MessageEvent {
+  from?: string;
+  to?: string;
+  id?: string;
+  /** chat, normal, groupchat, headline or error */
+  type: string;
+  body?: string;
+  subject?: string;
+  thread?: string;
+  /** The whole stanza as XML, for extensions. */
+  xml: string;
+}
+
+export interface PresenceEvent {
+  from?: string;
+  to?: string;
+  /** 'available', 'unavailable', 'subscribe', … */
+  type: string;
+  show?: string;
+  status?: string;
+  priority?: string;
+  xml: string;
+}
+
+export interface OfflineEvent {
+  /** Why the session ended: 'disconnected' after disconnect(), else a condition such as
+   * 'not-authorized', 'connection-failed', 'item-not-found', 'policy-violation'. */
+  reason: string;
+  text: string;
+}
+
+export type Status = 'offline' | 'connecting' | 'online';
+
+export interface ClientEvents {
+  /** The session is established; `mechanism` is the SASL mechanism used, e.g. 'SCRAM-SHA-256'. */
+  online: { jid: string; mechanism: string };
+  message: MessageEvent;
+  presence: PresenceEvent;
+  offline: OfflineEvent;
+  status: { status: Status };
+  /** A stanza the library does not handle itself. */
+  stanza: { xml: string };
+  /** Something went wrong but the session goes on (a dropped stanza, a limit). */
+  error: XmppError;
+}
+
+/** An error whose `condition` says why, e.g. 'not-authorized' or 'connection-failed'. */
+export class XmppError extends Error {
+  readonly condition: string;
+  readonly text: string;
+}
+
+export class Client {
+  readonly status: Status;
+  /** The full JID bound by the server, once online. */
+  readonly jid: string | null;
+  on<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): this;
+  off<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): this;
+  /** Opens the session; rejects with an XmppError whose condition says why. */
+  connect(): Promise<{ jid: string; mechanism: string }>;
+  /** Sends a message; returns its id (generated when not given). Throws TypeError for a bad
+   * JID or text XML cannot carry, XmppError('not-connected') when not online. */
+  sendMessage(message: { to: string; body?: string; type?: 'chat' | 'normal' | 'groupchat' | 'headline'; id?: string }): string;
+  sendPresence(presence?: { show?: 'away' | 'chat' | 'dnd' | 'xa'; status?: string; type?: string; to?: string }): void;
+  /** XEP-0199 ping; resolves with the round trip in ms. */
+  ping(options?: { to?: string; timeoutMs?: number }): Promise<number>;
+  /** Sends unavailable presence and ends the session. */
+  disconnect(): Promise<void>;
+}
+
+export function createClient(options: ClientOptions): Client;
