@@ -41,7 +41,6 @@ int xw_im_message_event(const xw_node *st, xw_buf *out) {
     if (!rc) rc = json_child_text(out, "subject", st, "subject");
     if (!rc) rc = json_child_text(out, "thread", st, "thread");
     if (!rc) rc = json_xml(out, st);
-    if (!rc) rc = xw_buf_append(out, "}", 1);
     return rc;
 }
 
@@ -56,7 +55,6 @@ int xw_im_presence_event(const xw_node *st, xw_buf *out) {
     if (!rc) rc = json_child_text(out, "status", st, "status");
     if (!rc) rc = json_child_text(out, "priority", st, "priority");
     if (!rc) rc = json_xml(out, st);
-    if (!rc) rc = xw_buf_append(out, "}", 1);
     return rc;
 }
 

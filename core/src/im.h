@@ -6,7 +6,8 @@
 #include "util.h"
 #include "xml.h"
 
-/* Appends a "message" event object for `st` to out (JSON object text). */
+/* Appends a "message" event object for `st` to out: JSON object text
+ * without its closing brace, so the caller may add fields. */
 XW_MUST_CHECK int xw_im_message_event(const xw_node *st, xw_buf *out);
 /* Appends a "presence" event object for `st` to out. */
 XW_MUST_CHECK int xw_im_presence_event(const xw_node *st, xw_buf *out);

@@ -73,23 +73,44 @@ struct xw_client {
 
 /* ---------------------------------------------------------------- events */
 
-static int event_begin(xw_client *c) {
-    return xw_buf_append(&c->events, c->events.len ? "," : "[", 1);
+/* Events are appended to one JSON array. Each event starts with
+ * event_begin() and ends with event_end(), which drops the partial event
+ * if any append failed, so the array always stays valid JSON. */
+static size_t event_begin(xw_client *c, int *rc) {
+    size_t mark = c->events.len;
+    *rc = xw_buf_append(&c->events, c->events.len ? "," : "[", 1);
+    return mark;
 }
 
-static void emit_raw(xw_client *c, const char *json) {
-    /* An event that cannot be queued for lack of memory is dropped; the
-     * session state stays consistent. */
-    if (event_begin(c) || xw_buf_append_str(&c->events, json)) return;
+static void event_end(xw_client *c, size_t mark, int rc) {
+    if (!rc) rc = xw_buf_append(&c->events, "}", 1);
+    if (rc && c->events.data) {
+        c->events.len = mark;
+        c->events.data[mark] = '\0';
+    }
+}
+
+static int json_kv(xw_buf *e, const char *k, const char *v) {
+    if (!k || !v) return XW_OK;
+    int rc = xw_buf_printf(e, ",\"%s\":", k);
+    return rc ? rc : xw_buf_append_json_string(e, v, strlen(v));
+}
+
+static void emit_raw(xw_client *c, const char *json_object_without_brace) {
+    int rc;
+    size_t mark = event_begin(c, &rc);
+    if (!rc) rc = xw_buf_append_str(&c->events, json_object_without_brace);
+    event_end(c, mark, rc);
 }
 
 static void emit_str2(xw_client *c, const char *type, const char *k1, const char *v1, const char *k2,
                       const char *v2) {
-    xw_buf *e = &c->events;
-    if (event_begin(c) || xw_buf_printf(e, "{\"type\":\"%s\"", type)) return;
-    if (k1 && v1 && (xw_buf_printf(e, ",\"%s\":", k1) || xw_buf_append_json_string(e, v1, strlen(v1)))) return;
-    if (k2 && v2 && (xw_buf_printf(e, ",\"%s\":", k2) || xw_buf_append_json_string(e, v2, strlen(v2)))) return;
-    (void)xw_buf_append(e, "}", 1);
+    int rc;
+    size_t mark = event_begin(c, &rc);
+    if (!rc) rc = xw_buf_printf(&c->events, "{\"type\":\"%s\"", type);
+    if (!rc) rc = json_kv(&c->events, k1, v1);
+    if (!rc) rc = json_kv(&c->events, k2, v2);
+    event_end(c, mark, rc);
 }
 
 static void emit_status(xw_client *c, const char *status) { emit_str2(c, "status", "status", status, NULL, NULL); }
@@ -375,7 +396,9 @@ static void go_online(xw_client *c) {
     emit_status(c, "online");
     if (c->initial_presence) {
         xw_node *p = NULL;
-        if (xw_im_build_presence(&p, NULL, NULL, NULL, NULL) == XW_OK) (void)send_node(c, p);
+        int rc = xw_im_build_presence(&p, NULL, NULL, NULL, NULL);
+        if (!rc) rc = send_node(c, p);
+        if (rc) emit_error(c, "internal-error", "could not send initial presence");
         xw_node_free(p);
     }
 }
@@ -424,15 +447,16 @@ static void bind_result(xw_client *c, const xw_node *st) {
 /* --------------------------------------------------------------- dispatch */
 
 static void emit_iq_answer(xw_client *c, const pending_iq *q, const xw_node *st, int ok) {
-    xw_buf *e = &c->events;
     xw_buf xml = {0};
-    if (xw_node_serialize(st, NULL, &xml)) return;
     const xw_node *err = ok ? NULL : xw_node_child(st, "error", NULL);
     const xw_node *cond = err ? xw_node_child(err, NULL, NS_STANZAS) : NULL;
-    if (!event_begin(c) && !xw_buf_printf(e, "{\"type\":\"iq\",\"token\":%d,\"ok\":%s", q->token, ok ? "true" : "false") &&
-        (ok || !xw_buf_printf(e, ",\"condition\":\"%s\"", cond ? cond->name : "undefined-condition")) &&
-        !xw_buf_append_str(e, ",\"xml\":") && !xw_buf_append_json_string(e, xml.data, xml.len))
-        (void)xw_buf_append(e, "}", 1);
+    int rc;
+    size_t mark = event_begin(c, &rc);
+    if (!rc) rc = xw_node_serialize(st, NULL, &xml);
+    if (!rc) rc = xw_buf_printf(&c->events, "{\"type\":\"iq\",\"token\":%d,\"ok\":%s", q->token, ok ? "true" : "false");
+    if (!rc && !ok) rc = json_kv(&c->events, "condition", cond ? cond->name : "undefined-condition");
+    if (!rc) rc = json_kv(&c->events, "xml", xml.data);
+    event_end(c, mark, rc);
     xw_buf_free(&xml);
 }
 
@@ -489,15 +513,20 @@ static void on_iq(xw_client *c, const xw_node *st) {
 }
 
 static void emit_stanza_event(xw_client *c, const char *type, const xw_node *st) {
-    xw_buf *e = &c->events;
-    if (event_begin(c)) return;
-    if (!strcmp(type, "message")) (void)xw_im_message_event(st, e);
-    else if (!strcmp(type, "presence")) (void)xw_im_presence_event(st, e);
-    else {
+    int rc;
+    size_t mark = event_begin(c, &rc);
+    if (rc) {
+        event_end(c, mark, rc);
+    } else if (!strcmp(type, "message")) {
+        event_end(c, mark, xw_im_message_event(st, &c->events));
+    } else if (!strcmp(type, "presence")) {
+        event_end(c, mark, xw_im_presence_event(st, &c->events));
+    } else {
         xw_buf xml = {0};
-        if (!xw_node_serialize(st, NULL, &xml) && !xw_buf_append_str(e, "{\"type\":\"stanza\",\"xml\":") &&
-            !xw_buf_append_json_string(e, xml.data, xml.len))
-            (void)xw_buf_append(e, "}", 1);
+        rc = xw_node_serialize(st, NULL, &xml);
+        if (!rc) rc = xw_buf_append_str(&c->events, "{\"type\":\"stanza\"");
+        if (!rc) rc = json_kv(&c->events, "xml", xml.data);
+        event_end(c, mark, rc);
         xw_buf_free(&xml);
     }
 }
@@ -543,7 +572,7 @@ static void check_closed(xw_client *c) {
     while (c->niqs) {
         if (c->iqs[0].token) {
             char buf[96];
-            snprintf(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"disconnected\"}",
+            snprintf(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"disconnected\"",
                      c->iqs[0].token);
             emit_raw(c, buf);
         }
@@ -641,7 +670,7 @@ void xw_client_tick(xw_client *c, double now_ms) {
         if (q->deadline >= 0 && now_ms >= q->deadline) {
             if (q->token) {
                 char buf[96];
-                snprintf(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"timeout\"}",
+                snprintf(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"timeout\"",
                          q->token);
                 emit_raw(c, buf);
             }

@@ -48,6 +48,20 @@ static void reply(script *s, const char *payload) {
 
 static const char *last_body(script *s) { return s->n ? s->bodies[s->n - 1] : ""; }
 
+/* Answers outstanding requests (empty) until the last request sent
+ * contains `needle`: the window of 2 must open for queued stanzas. */
+static void flush_until(script *s, const char *needle) {
+    for (int i = 0; i < 8 && !strstr(last_body(s), needle); i++) reply(s, "");
+}
+
+/* The id attribute of the first <iq/> in the last request. */
+static void last_iq_id(script *s, char *out, size_t cap) {
+    const char *iq = strstr(last_body(s), "<iq ");
+    const char *id = iq ? strstr(iq, " id='") : NULL;
+    out[0] = '\0';
+    if (id) snprintf(out, cap, "%.*s", (int)strcspn(id + 5, "'"), id + 5);
+}
+
 #define FEATURES_PLAIN "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>"
 #define FEATURES_BIND "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
 
@@ -84,9 +98,8 @@ static void go_online(script *s) {
     CHECK(strstr(last_body(s), "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>web</resource></bind>") != NULL,
           "RFC 6120 §7.5: bind request with the resource: %s", last_body(s));
     char bind[512];
-    const char *id = strstr(last_body(s), "id='");
-    char idv[40] = "";
-    if (id) sscanf(id + 4, "%39[^']", idv);
+    char idv[40];
+    last_iq_id(s, idv, sizeof idv);
     snprintf(bind, sizeof bind, "<iq xmlns='jabber:client' type='result' id='%s'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>", idv);
     while (s->n > 1) reply(s, "");
     reply(s, bind);
@@ -139,9 +152,9 @@ static void test_messages_and_iq(void) {
     int token = xw_client_ping(s.c, NULL, 1000, s.now);
     CHECK(token > 0, "ping token");
     drain(&s);
-    const char *id = strstr(last_body(&s), "id='");
-    char idv[40] = "", buf[512];
-    if (id) sscanf(id + 4, "%39[^']", idv);
+    flush_until(&s, "<ping");
+    char idv[40], buf[512];
+    last_iq_id(&s, idv, sizeof idv);
     CHECK(strstr(last_body(&s), "to='example.com'") && strstr(last_body(&s), "<ping xmlns='urn:xmpp:ping'/>"),
           "XEP-0199 §4.2: ping to the server: %s", last_body(&s));
     xw_buf_clear(&s.events);
