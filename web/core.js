@@ -47,6 +47,14 @@ export async function loadCore(source) {
       },
     },
     wasi_snapshot_preview1: {
+      // libc asks for the environment at start-up: there is none.
+      environ_sizes_get: (countPtr, sizePtr) => {
+        const view = new DataView(memory.buffer);
+        view.setUint32(countPtr, 0, true);
+        view.setUint32(sizePtr, 0, true);
+        return 0;
+      },
+      environ_get: () => 0,
       proc_exit: (code) => {
         throw new Error(`xmpp-wasm: the core exited with code ${code}`);
       },

@@ -191,12 +191,13 @@ char *xw_strdup(const char *s) { return s ? xw_strndup(s, strlen(s)) : NULL; }
  * Fast key erasure over ChaCha20: each draw expands the key into 32 fresh
  * key bytes plus the output, then forgets the old key. Seeded only by the
  * caller (xw_init / xw_entropy_add), so the core never reads the system
- * and tests are reproducible with a fixed seed. libsodium's own randombytes
- * (used by sodium_init for its canaries) is pointed at the same generator. */
+ * and tests are reproducible with a fixed seed. */
 static uint8_t drbg_key[randombytes_SEEDBYTES];
 static int drbg_seeded;
 
 void xw_random_bytes(void *out, size_t len) {
+    /* Unseeded output would be predictable: refuse rather than continue. */
+    if (!drbg_seeded) abort();
     uint8_t stack[256];
     uint8_t *tmp = stack;
     size_t total = len + sizeof drbg_key;
@@ -211,18 +212,6 @@ void xw_random_bytes(void *out, size_t len) {
     if (tmp != stack) free(tmp);
 }
 
-static const char *drbg_name(void) { return "xw-drbg"; }
-static uint32_t drbg_random(void) {
-    uint32_t v;
-    xw_random_bytes(&v, sizeof v);
-    return v;
-}
-static void drbg_buf(void *const buf, const size_t size) { xw_random_bytes(buf, size); }
-
-static randombytes_implementation drbg_impl = {
-    drbg_name, drbg_random, NULL, NULL, drbg_buf, NULL,
-};
-
 void xw_entropy_add(const uint8_t *bytes, size_t len) {
     /* key' = SHA-256(key || bytes): old entropy is never replaced. */
     crypto_hash_sha256_state st;
@@ -234,12 +223,13 @@ void xw_entropy_add(const uint8_t *bytes, size_t len) {
 }
 
 int xw_init(const uint8_t seed[32]) {
+    /* No sodium_init(): it draws from the platform's randomness (in wasm,
+     * a JS call), and nothing used here needs it: the hashes, HMACs and
+     * ChaCha20 have static default implementations, and the core never
+     * calls libsodium's randombytes. */
+    if (!seed) return XW_ERR_INVALID;
     xw_entropy_add(seed, 32);
-    if (!drbg_seeded) {
-        drbg_seeded = 1;
-        if (randombytes_set_implementation(&drbg_impl) != 0) return XW_ERR_CRYPTO;
-        if (sodium_init() < 0) return XW_ERR_CRYPTO;
-    }
+    drbg_seeded = 1;
     return XW_OK;
 }
 

@@ -428,7 +428,8 @@ void xw_xml_limits_default(xw_xml_limits *l) {
 static void install_handlers(xw_xml_parser *p, unsigned long hash_salt) {
     XML_Parser x = p->expat;
     XML_SetUserData(x, p);
-    XML_SetHashSalt(x, hash_salt);
+    /* 0 would make expat generate its own salt from the clock. */
+    XML_SetHashSalt(x, hash_salt ? hash_salt : 1);
     XML_SetElementHandler(x, on_start, on_end);
     XML_SetCharacterDataHandler(x, on_text);
     XML_SetStartDoctypeDeclHandler(x, on_doctype);

@@ -1,0 +1,27 @@
+// browser.mjs: Debian's Chromium, headless, driven by playwright-core (no
+// browser download). Flags keep it off the network it cannot reach anyway.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+
+/** Launches Chromium with a fresh profile; close() also removes the profile. */
+export async function launchBrowser({ args = [] } = {}) {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'xw-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...args],
+  });
+  const close = context.close.bind(context);
+  context.close = async () => {
+    await close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return context;
+}

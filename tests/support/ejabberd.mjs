@@ -1,0 +1,165 @@
+// ejabberd.mjs: starts a private ejabberd (Debian's package) for tests,
+// the demo and benchmarks: its own config, spool and logs in a temp folder,
+// every listener on 127.0.0.1 at a free port (BOSH over HTTP, c2s, and the
+// Erlang distribution without epmd), stopped when the process exits.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const run = promisify(execFile);
+const running = new Set();
+let counter = 0;
+
+/** A free TCP port on 127.0.0.1 (the OS picks it). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function yaml({ httpPort, c2sPort, scramHash, mam, muc, extraYaml }) {
+  return `# Generated for a test run: loopback only.
+hosts:
+  - localhost
+loglevel: warning
+hide_sensitive_log_data: true
+certfiles: []
+listen:
+  - port: ${httpPort}
+    ip: "127.0.0.1"
+    module: ejabberd_http
+    request_handlers:
+      /bosh: mod_bosh
+      /ws: ejabberd_http_ws
+  - port: ${c2sPort}
+    ip: "127.0.0.1"
+    module: ejabberd_c2s
+    max_stanza_size: 10485760
+    shaper: none
+    access: c2s
+auth_method: internal
+auth_password_format: scram
+${scramHash ? `auth_scram_hash: ${scramHash}\n` : ''}shaper_rules:
+  c2s_shaper: none
+acl:
+  local:
+    user_regexp: ""
+access_rules:
+  c2s:
+    allow: all
+  local:
+    allow: local
+api_permissions:
+  "console commands":
+    from:
+      - ejabberd_ctl
+    who: all
+    what: "*"
+modules:
+  mod_bosh:
+    max_inactivity: 30
+  mod_disco: {}
+  mod_ping: {}
+  mod_roster: {}
+  mod_stream_mgmt: {}
+  mod_offline: {}
+  mod_private: {}
+${mam ? '  mod_mam:\n    default: always\n' : ''}${muc ? '  mod_muc:\n    host: "conference.localhost"\n    access_create: local\n    default_room_options:\n      mam: false\n' : ''}${extraYaml ?? ''}`;
+}
+
+/**
+ * Starts ejabberd. opts: { scramHash: 'sha1'|'sha256'|'sha512', mam, muc, extraYaml }.
+ * Returns { boshUrl, domain, httpPort, c2sPort, register(user, pw), ctl(...args), stop() }.
+ */
+export async function startEjabberd(opts = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xw-ejabberd-'));
+  const [httpPort, c2sPort, distPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const node = `xwtest${process.pid}n${++counter}@localhost`;
+  await fs.mkdir(path.join(dir, 'db'));
+  await fs.writeFile(path.join(dir, 'ejabberd.yml'), yaml({ httpPort, c2sPort, ...opts }));
+  // ERL_DIST_PORT: the node listens on one fixed port and needs no epmd;
+  // INET_DIST_INTERFACE keeps that port on loopback.
+  await fs.writeFile(path.join(dir, 'ejabberdctl.cfg'),
+    `ERL_DIST_PORT=${distPort}\nINET_DIST_INTERFACE=127.0.0.1\nEJABBERD_PID_PATH=${dir}/ejabberd.pid\n` +
+    `ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\n`);
+  // Erlang's resolver config, as the packaged one; the node reads it from --config-dir.
+  await fs.copyFile('/etc/ejabberd/inetrc', path.join(dir, 'inetrc')).catch(() => fs.writeFile(path.join(dir, 'inetrc'), ''));
+  // ejabberdctl runs the node as user ejabberd: it must own the folder.
+  await run('chown', ['-R', 'ejabberd:ejabberd', dir]);
+  const base = ['--config-dir', dir, '--ctl-config', path.join(dir, 'ejabberdctl.cfg'),
+    '--config', path.join(dir, 'ejabberd.yml'), '--logs', dir, '--spool', path.join(dir, 'db'), '--node', node];
+  const ctl = async (...args) => {
+    const { stdout } = await run('ejabberdctl', [...base, ...args], { timeout: 60000 });
+    return stdout;
+  };
+
+  const server = {
+    dir, node, httpPort, c2sPort, domain: 'localhost',
+    boshUrl: `http://127.0.0.1:${httpPort}/bosh`,
+    wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
+    ctl,
+    register: (user, password) => ctl('register', user, 'localhost', password),
+    stop: async () => {
+      if (!running.has(server)) return;
+      running.delete(server);
+      await ctl('stop').catch(() => {});
+      await ctl('stopped').catch(() => {});
+      await killNode(node);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  running.add(server);
+  try {
+    await ctl('start');
+    await ctl('started');
+  } catch (err) {
+    const log = await fs.readFile(path.join(dir, 'ejabberd.log'), 'utf8').catch(() => '');
+    await server.stop();
+    throw new Error(`ejabberd did not start: ${err.message}\n${log.split('\n').slice(-30).join('\n')}`);
+  }
+  return server;
+}
+
+/** Kills what is left of a node whose stop did not finish. */
+async function killNode(node) {
+  await run('pkill', ['-f', `-sname ${node.split('@')[0]}|-name ${node}|${node}`]).catch(() => {});
+}
+
+function stopAllSync() {
+  for (const server of running) {
+    try {
+      killNodeSync(server.node);
+      rmSync(server.dir, { recursive: true, force: true });
+    } catch {
+      // best effort on exit
+    }
+  }
+  running.clear();
+}
+
+function killNodeSync(node) {
+  // 'exit' handlers cannot wait, so this one is synchronous.
+  try {
+    execFileSync('pkill', ['-f', node]);
+  } catch {
+    // nothing left to kill
+  }
+}
+
+process.once('exit', stopAllSync);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, async () => {
+    await Promise.all([...running].map((s) => s.stop()));
+    process.exit(130);
+  });
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# ensure-system.sh: installs the Debian packages the build, tests, demo and
+# benchmarks need, only those missing. Quick when everything is present.
+set -euo pipefail
+pkgs=(cmake make gcc pkg-config libexpat1-dev libsodium-dev emscripten dpkg-dev autoconf automake libtool
+      ejabberd chromium)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+echo "installing Debian packages: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}" ||
+  { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; }
+# The packaged ejabberd service is not needed: tests start their own nodes.
+if command -v systemctl >/dev/null && systemctl is-active --quiet ejabberd 2>/dev/null; then
+  $SUDO systemctl stop ejabberd || true
+fi
