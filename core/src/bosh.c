@@ -343,10 +343,11 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
     }
     if (b->resp_terminate) {
         /* XEP-0124 §17.2: a terminal condition ends the session; stanzas in
-         * the same body were delivered above. No condition on a terminate
-         * we asked for is a normal close. */
-        const char *c = b->resp_condition[0] ? b->resp_condition : NULL;
-        if (!c && b->state != XW_BOSH_TERMINATING) c = "undefined-condition";
+         * the same body were delivered above. Once we asked to terminate,
+         * any terminate answer is a normal close (ejabberd answers the
+         * request it held with condition='other-request'). */
+        const char *c = b->resp_condition[0] ? b->resp_condition : "undefined-condition";
+        if (b->state == XW_BOSH_TERMINATING) c = NULL;
         set_condition(b, c, c ? "terminated by the connection manager" : "");
         return 1;
     }

