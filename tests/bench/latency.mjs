@@ -34,6 +34,7 @@ try {
       console.error(`${r.lib}: done`);
     }
   }
+  const floor = await page.evaluate((o) => window.rawFetch(o), { service: server.boshUrl, n });
   const chromium = await browser.browser()?.version?.();
   console.log(`headless Chromium ${chromium ?? ''}, ejabberd 23.01 on loopback (no mod_mam); medians of ${n}; burst of ${burst}`);
   console.log('| client | login | ping round trip | one-way chat latency | burst received |');
@@ -42,6 +43,7 @@ try {
     console.log(`| ${r.lib} | ${r.loginMs.toFixed(1)} ms | ${r.pingMs.toFixed(2)} ms | ${r.latencyMs.toFixed(2)} ms | ` +
       `${Math.round(r.burstPerSec)} msg/s (${r.burstReceived}/${r.burst}) |`);
   }
+  console.log(`| one fetch() round trip to the same server (the browser's floor) | | ${floor.toFixed(2)} ms | | |`);
 } finally {
   await browser.close();
   await web.close();

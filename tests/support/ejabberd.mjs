@@ -91,7 +91,7 @@ export async function startEjabberd(opts = {}) {
   // INET_DIST_INTERFACE keeps that port on loopback.
   await fs.writeFile(path.join(dir, 'ejabberdctl.cfg'),
     `ERL_DIST_PORT=${distPort}\nINET_DIST_INTERFACE=127.0.0.1\nEJABBERD_PID_PATH=${dir}/ejabberd.pid\n` +
-    `ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\n`);
+    `ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 +sbwt none +sbwtdcpu none +sbwtdio none"\n`);
   // Erlang's resolver config, as the packaged one; the node reads it from --config-dir.
   await fs.copyFile('/etc/ejabberd/inetrc', path.join(dir, 'inetrc')).catch(() => fs.writeFile(path.join(dir, 'inetrc'), ''));
   // ejabberdctl runs the node as user ejabberd: it must own the folder.
