@@ -6,7 +6,6 @@
  * (response kept until every lower rid is processed, XEP-0124 §14). */
 #include "bosh.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,7 +99,7 @@ static int on_body(void *ud, const xw_node *body) {
     const char *cond = xw_node_attr(body, "condition");
     b->resp_terminate = type && strcmp(type, "terminate") == 0;
     b->resp_recoverable = type && strcmp(type, "error") == 0;
-    snprintf(b->resp_condition, sizeof b->resp_condition, "%s", cond ? cond : "");
+    xw_format(b->resp_condition, sizeof b->resp_condition, "%s", cond ? cond : "");
     if (b->state == XW_BOSH_CREATING && !b->resp_terminate) {
         /* XEP-0124 §7.1: the creation response carries the session
          * attributes; adopt them, never exceeding what we asked for. */

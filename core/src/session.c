@@ -9,7 +9,6 @@
 #include "util.h"
 #include "xml.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,7 +148,7 @@ static int send_node(xw_client *c, const xw_node *n) {
 
 static char *new_id(xw_client *c) {
     char buf[40];
-    snprintf(buf, sizeof buf, "%s%u", c->id_prefix, ++c->id_counter);
+    xw_format(buf, sizeof buf, "%s%u", c->id_prefix, ++c->id_counter);
     return xw_strdup(buf);
 }
 
@@ -572,7 +571,7 @@ static void check_closed(xw_client *c) {
     while (c->niqs) {
         if (c->iqs[0].token) {
             char buf[96];
-            snprintf(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"disconnected\"",
+            xw_format(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"disconnected\"",
                      c->iqs[0].token);
             emit_raw(c, buf);
         }
@@ -592,7 +591,7 @@ xw_client *xw_client_new(void) {
     uint8_t r[4];
     xw_random_bytes(r, sizeof r);
     /* Random per-client id prefix so ids are not guessable across sessions. */
-    snprintf(c->id_prefix, sizeof c->id_prefix, "xw%02x%02x%02x%02x-", r[0], r[1], r[2], r[3]);
+    xw_format(c->id_prefix, sizeof c->id_prefix, "xw%02x%02x%02x%02x-", r[0], r[1], r[2], r[3]);
     return c;
 }
 
@@ -670,7 +669,7 @@ void xw_client_tick(xw_client *c, double now_ms) {
         if (q->deadline >= 0 && now_ms >= q->deadline) {
             if (q->token) {
                 char buf[96];
-                snprintf(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"timeout\"",
+                xw_format(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"timeout\"",
                          q->token);
                 emit_raw(c, buf);
             }

@@ -4,7 +4,6 @@
 
 #include <sodium.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,19 +49,75 @@ int xw_buf_append(xw_buf *b, const void *bytes, size_t len) {
 
 int xw_buf_append_str(xw_buf *b, const char *s) { return xw_buf_append(b, s, strlen(s)); }
 
+/* A small formatter for the few conversions the core uses (%s %d %u %llu
+ * %02x %%). libc's printf family would pull its floating-point formatting
+ * into the wasm module for nothing. */
+static int format_unsigned(xw_buf *b, unsigned long long v, unsigned base, unsigned min_width) {
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    while (n < min_width && n < sizeof tmp) tmp[n++] = '0';
+    char out[24];
+    for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    return xw_buf_append(b, out, n);
+}
+
+static int vformat(xw_buf *b, const char *fmt, va_list ap) {
+    int rc = XW_OK;
+    const char *run = fmt;
+    for (const char *p = fmt; *p && !rc; p++) {
+        if (*p != '%') continue;
+        rc = xw_buf_append(b, run, (size_t)(p - run));
+        if (rc) break;
+        p++;
+        if (*p == 's') {
+            const char *s = va_arg(ap, const char *);
+            rc = xw_buf_append_str(b, s ? s : "(null)");
+        } else if (*p == 'd') {
+            int v = va_arg(ap, int);
+            if (v < 0) rc = xw_buf_append(b, "-", 1);
+            if (!rc) rc = format_unsigned(b, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, 10, 0);
+        } else if (*p == 'u') {
+            rc = format_unsigned(b, va_arg(ap, unsigned), 10, 0);
+        } else if (p[0] == 'l' && p[1] == 'l' && p[2] == 'u') {
+            rc = format_unsigned(b, va_arg(ap, unsigned long long), 10, 0);
+            p += 2;
+        } else if (p[0] == '0' && p[1] == '2' && p[2] == 'x') {
+            rc = format_unsigned(b, va_arg(ap, unsigned), 16, 2);
+            p += 2;
+        } else if (*p == '%') {
+            rc = xw_buf_append(b, "%", 1);
+        } else {
+            return XW_ERR_INVALID; /* a conversion this formatter does not know */
+        }
+        run = p + 1;
+    }
+    if (!rc) rc = xw_buf_append_str(b, run);
+    return rc;
+}
+
 int xw_buf_printf(xw_buf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int rc = vformat(b, fmt, ap);
     va_end(ap);
-    if (n < 0) return XW_ERR_INVALID;
-    int rc = xw_buf_reserve(b, (size_t)n);
-    if (rc) return rc;
+    return rc;
+}
+
+void xw_format(char *dst, size_t cap, const char *fmt, ...) {
+    xw_buf b = {0};
+    va_list ap;
     va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    int rc = vformat(&b, fmt, ap);
     va_end(ap);
-    b->len += (size_t)n;
-    return XW_OK;
+    size_t n = rc || !b.data ? 0 : b.len;
+    if (n >= cap) n = cap - 1;
+    if (n) memcpy(dst, b.data, n);
+    dst[n] = '\0';
+    xw_buf_free(&b);
 }
 
 int xw_buf_append_xml_escaped(xw_buf *b, const char *s, size_t len) {

@@ -25,10 +25,18 @@ typedef struct xw_buf {
 XW_MUST_CHECK int xw_buf_reserve(xw_buf *b, size_t extra);
 XW_MUST_CHECK int xw_buf_append(xw_buf *b, const void *bytes, size_t len);
 XW_MUST_CHECK int xw_buf_append_str(xw_buf *b, const char *s);
-/* Appends printf-style formatted text. */
+/* Appends formatted text. Conversions: %s %d %u %llu %02x %% only;
+ * anything else is XW_ERR_INVALID. */
 XW_MUST_CHECK int xw_buf_printf(xw_buf *b, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Formats into a fixed buffer of `cap` (> 0) bytes, truncating; same
+ * conversions as xw_buf_printf. */
+void xw_format(char *dst, size_t cap, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
 /* Appends `s` escaped for XML character data and attribute values

@@ -6,7 +6,6 @@
 #include "xml.h"
 
 #include <expat.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,7 +232,7 @@ struct xw_xml_parser {
 static void fail(xw_xml_parser *p, int code, const char *fmt, const char *detail) {
     if (!p->failed) {
         p->failed = code;
-        snprintf(p->error, sizeof p->error, fmt, detail ? detail : "");
+        xw_format(p->error, sizeof p->error, fmt, detail ? detail : "");
     }
     XML_StopParser(p->expat, XML_FALSE);
 }
