@@ -35,6 +35,8 @@ const OPTION_NAMES = {
   maxDepth: 'max_depth',
   maxAttributes: 'max_attrs',
   maxAttributeLength: 'max_attr_len',
+  maxPendingIqs: 'max_pending_iqs',
+  maxQueuedBytes: 'max_queued_bytes',
 };
 
 function optionValue(v) {
@@ -221,6 +223,8 @@ export class Client {
     if (rc >= 0) return;
     const text = this.#core.strerror(rc);
     if (rc === -2 || rc === -8) throw new TypeError(`${what}: ${text}`);
+    // XW_ERR_LIMIT: RFC 6120 §8.3.3.18 names this condition.
+    if (rc === -5) throw new XmppError('resource-constraint', `${what}: ${text}`);
     throw new XmppError(rc === -3 ? 'not-connected' : 'internal-error', `${what}: ${text}`);
   }
 

@@ -36,6 +36,11 @@ export interface ClientOptions {
   maxAttributes?: number;
   /** Longest attribute value in bytes (default 65536). */
   maxAttributeLength?: number;
+  /** Most IQs awaiting an answer; ping() past it throws XmppError('resource-constraint') (default 256). */
+  maxPendingIqs?: number;
+  /** Most bytes of outgoing stanzas queued while the request window is full; a send past it
+   * throws XmppError('resource-constraint') and sends nothing (default 1 MiB). */
+  maxQueuedBytes?: number;
   /** Where to load the core from: a URL, the bytes, or a compiled module. Default: xmpp-wasm.wasm beside this module. */
   wasm?: string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 }

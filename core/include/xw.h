@@ -72,6 +72,8 @@ void xw_client_free(xw_client *c);
  *   initial_presence  "0" to not send presence once online (default "1")
  *   max_retries, backoff_base_ms, backoff_max_ms, timeout_margin_ms
  *   max_stanza_bytes, max_body_bytes, max_depth, max_attrs, max_attr_len
+ *   max_pending_iqs (default 256), max_queued_bytes (default 1 MiB): a
+ *   send past either fails with XW_ERR_LIMIT and sends nothing
  *   iq_timeout_ms  default timeout of tracked IQs (default 30000)
  * Returns XW_ERR_INVALID for an unknown name or bad value (XW_ERR_JID for
  * a bad jid), XW_ERR_STATE after connect. */

@@ -64,6 +64,7 @@ void xw_bosh_config_default(xw_bosh_config *c) {
     c->max_retries = 3;
     c->backoff_base_ms = 250;
     c->backoff_max_ms = 8000;
+    c->max_queued_bytes = 1024 * 1024;
 }
 
 static void set_condition(xw_bosh *b, const char *cond, const char *text) {
@@ -229,6 +230,7 @@ int xw_bosh_start(xw_bosh *b, double now_ms) {
 
 int xw_bosh_queue(xw_bosh *b, const char *xml, size_t len) {
     if (b->state == XW_BOSH_CLOSED || b->state == XW_BOSH_IDLE || b->terminate_pending) return XW_ERR_STATE;
+    if (b->queued.len > b->cfg.max_queued_bytes || len > b->cfg.max_queued_bytes - b->queued.len) return XW_ERR_LIMIT;
     return xw_buf_append(&b->queued, xml, len);
 }
 

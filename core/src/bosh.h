@@ -28,6 +28,7 @@ typedef struct xw_bosh_config {
     unsigned max_retries;    /* retransmissions of one request before the session is lost */
     unsigned backoff_base_ms;
     unsigned backoff_max_ms;
+    size_t max_queued_bytes; /* payload waiting for the window to open */
 } xw_bosh_config;
 
 void xw_bosh_config_default(xw_bosh_config *c);
@@ -46,7 +47,8 @@ void xw_bosh_free(xw_bosh *b);
  * xw_bosh_next_request(). The first rid is random in [1, 2^52). */
 XW_MUST_CHECK int xw_bosh_start(xw_bosh *b, double now_ms);
 
-/* Queues serialized stanzas for the next request. */
+/* Queues serialized stanzas for the next request. XW_ERR_LIMIT when the
+ * queue would pass max_queued_bytes (nothing is queued then). */
 XW_MUST_CHECK int xw_bosh_queue(xw_bosh *b, const char *xml, size_t len);
 /* Asks for a stream restart (XEP-0206 §5) in the next request. */
 void xw_bosh_request_restart(xw_bosh *b);

@@ -18,7 +18,6 @@
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define NS_STREAM_ERRORS "urn:ietf:params:xml:ns:xmpp-streams"
 #define NS_PING "urn:xmpp:ping"
-#define MAX_PENDING_IQS 256
 
 typedef enum {
     NEG_IDLE = 0,
@@ -49,6 +48,7 @@ struct xw_client {
     xw_bosh_config bosh_cfg;
     xw_xml_limits limits;
     double iq_timeout_ms;
+    size_t max_pending_iqs;
 
     xw_bosh *bosh;
     neg_state neg;
@@ -167,7 +167,7 @@ static void fail_session(xw_client *c, const char *condition, const char *text) 
 
 static pending_iq *track_iq(xw_client *c, const char *to, iq_purpose purpose, double timeout, double now_ms,
                             char **id_out) {
-    if (c->niqs >= MAX_PENDING_IQS) return NULL;
+    if (c->niqs >= c->max_pending_iqs) return NULL;
     pending_iq *grown = realloc(c->iqs, (c->niqs + 1) * sizeof *grown);
     if (!grown) return NULL;
     c->iqs = grown;
@@ -258,6 +258,8 @@ int xw_client_set_option(xw_client *c, const char *name, const char *value) {
     else if (strcmp(name, "backoff_max_ms") == 0) c->bosh_cfg.backoff_max_ms = (unsigned)v;
     else if (strcmp(name, "timeout_margin_ms") == 0) c->bosh_cfg.timeout_margin_ms = (unsigned)v;
     else if (strcmp(name, "iq_timeout_ms") == 0 && v > 0) c->iq_timeout_ms = (double)v;
+    else if (strcmp(name, "max_pending_iqs") == 0 && v > 0) c->max_pending_iqs = v;
+    else if (strcmp(name, "max_queued_bytes") == 0 && v > 0) c->bosh_cfg.max_queued_bytes = v;
     else if (strcmp(name, "max_stanza_bytes") == 0 && v > 0) c->limits.max_stanza_bytes = v;
     else if (strcmp(name, "max_body_bytes") == 0 && v > 0) c->limits.max_body_bytes = v;
     else if (strcmp(name, "max_depth") == 0 && v > 0 && v <= 1000) c->limits.max_depth = v;
@@ -588,6 +590,7 @@ xw_client *xw_client_new(void) {
     xw_xml_limits_default(&c->limits);
     c->initial_presence = 1;
     c->iq_timeout_ms = 30000;
+    c->max_pending_iqs = 256;
     uint8_t r[4];
     xw_random_bytes(r, sizeof r);
     /* Random per-client id prefix so ids are not guessable across sessions. */

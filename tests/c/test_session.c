@@ -65,6 +65,9 @@ static void last_iq_id(script *s, char *out, size_t cap) {
 #define FEATURES_PLAIN "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>"
 #define FEATURES_BIND "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
 
+/* One extra option for the next start(), for limit tests. */
+static const char *next_option_name, *next_option_value;
+
 static void start(script *s, int allow_plain) {
     static const uint8_t seed[32] = {9};
     xw_init(seed);
@@ -75,6 +78,10 @@ static void start(script *s, int allow_plain) {
     CHECK(xw_client_set_option(s->c, "password", "secret") == 0, "password option");
     CHECK(xw_client_set_option(s->c, "resource", "web") == 0, "resource option");
     if (allow_plain) CHECK(xw_client_set_option(s->c, "allow_plain", "1") == 0, "allow_plain");
+    if (next_option_name) {
+        CHECK(xw_client_set_option(s->c, next_option_name, next_option_value) == 0, "option %s", next_option_name);
+        next_option_name = NULL;
+    }
     CHECK(xw_client_connect(s->c, s->now) == 0, "connect");
     drain(s);
     /* Session creation answered with the features in the same body. */
@@ -223,11 +230,56 @@ static void test_options(void) {
     xw_client_free(c);
 }
 
+/* Limits on what the app can pile up, and a 50 MB response body. */
+static void test_limits(void) {
+    script s;
+    go_online(&s);
+    /* Fill the window so further stanzas queue. */
+    int rc = 0, sent = 0;
+    for (int i = 0; i < 10000 && rc == 0; i++) {
+        rc = xw_client_send_message(s.c, "bob@example.com", "chat", "0123456789012345678901234567890123456789", NULL);
+        sent += rc == 0;
+    }
+    CHECK(rc == XW_ERR_LIMIT, "queued outgoing stanzas are bounded (1 MiB default): got %d after %d", rc, sent);
+    CHECK(sent > 1000 && sent < 20000, "the bound is about 1 MiB of stanzas (%d sent)", sent);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+
+    next_option_name = "max_pending_iqs";
+    next_option_value = "3";
+    go_online(&s);
+    int pings = 0, last = 0;
+    while ((last = xw_client_ping(s.c, NULL, 1000, s.now)) > 0 && pings < 1000) pings++;
+    CHECK(pings == 3 && last == XW_ERR_LIMIT, "pending IQs are bounded by max_pending_iqs: %d then %d", pings, last);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+
+    /* A 50 MB response body ends the session cleanly with policy-violation
+     * at the 8 MiB default limit, before parsing it all. */
+    go_online(&s);
+    size_t big = 50u * 1024 * 1024;
+    char *body = malloc(big);
+    if (!body) return;
+    const char *head = "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client'><body>";
+    memset(body, 'x', big);
+    memcpy(body, head, strlen(head));
+    xw_buf_clear(&s.events);
+    xw_client_receive(s.c, s.rids[0], 200, body, big, s.now);
+    free(body);
+    drain(&s);
+    while (s.n) reply(&s, "");
+    CHECK(strstr(s.events.data, "\"condition\":\"policy-violation\"") != NULL,
+          "50 MB body: session ended with policy-violation: %.200s", s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+}
+
 int main(void) {
     test_plain_refused_over_http();
     test_auth_failure();
     test_messages_and_iq();
     test_stream_error();
     test_options();
+    test_limits();
     return check_report("test_session");
 }
