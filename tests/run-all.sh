@@ -20,6 +20,20 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DXW_SANITIZE=ON >/dev/null
 cmake --build build/asan -j2 >/dev/null
 ctest --test-dir build/asan --output-on-failure
 
+echo "== native unit tests under valgrind (no leaks, no invalid accesses)"
+for t in test_xml test_jid test_sasl test_bosh test_session; do
+  valgrind -q --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=1 "build/native/$t" >/dev/null
+done
+echo "valgrind: clean"
+
+echo "== static analysis"
+bash tests/lint.sh
+
+echo "== fuzz corpora replayed (every seed and past crash input, under ASan + UBSan)"
+CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXW_FUZZ=ON >/dev/null
+cmake --build build/fuzz -j2 >/dev/null
+ctest --test-dir build/fuzz --output-on-failure -R _corpus
+
 echo "== wasm build"
 bash wasm-build/build.sh
 

@@ -64,7 +64,7 @@ void xw_bosh_config_default(xw_bosh_config *c) {
     c->max_retries = 3;
     c->backoff_base_ms = 250;
     c->backoff_max_ms = 8000;
-    c->max_queued_bytes = 1024 * 1024;
+    c->max_queued_bytes = (size_t)1024 * 1024;
 }
 
 static void set_condition(xw_bosh *b, const char *cond, const char *text) {

@@ -187,10 +187,22 @@ static pending_iq *track_iq(xw_client *c, const char *to, iq_purpose purpose, do
     return q;
 }
 
+static void untrack_all_iqs(xw_client *c) {
+    for (size_t i = 0; i < c->niqs; i++) {
+        free(c->iqs[i].id);
+        free(c->iqs[i].to);
+    }
+    c->niqs = 0;
+}
+
 static void untrack_iq(xw_client *c, size_t i) {
-    free(c->iqs[i].id);
-    free(c->iqs[i].to);
-    c->iqs[i] = c->iqs[--c->niqs];
+    pending_iq gone = c->iqs[i];
+    c->niqs--;
+    /* Order does not matter: the last entry fills the hole. */
+    c->iqs[i] = c->iqs[c->niqs];
+    c->iqs[c->niqs].id = c->iqs[c->niqs].to = NULL;
+    free(gone.id);
+    free(gone.to);
 }
 
 /* RFC 6120 §8.1.2.1: a response must come from the entity the request was
@@ -476,6 +488,7 @@ static void reply_iq(xw_client *c, const xw_node *st, int ok, const char *condit
     }
     if (!rc) rc = send_node(c, iq);
     xw_node_free(iq);
+    if (rc) emit_error(c, "resource-constraint", "could not answer an IQ request");
 }
 
 static void on_iq(xw_client *c, const xw_node *st) {
@@ -570,15 +583,15 @@ static void check_closed(xw_client *c) {
     emit_str2(c, "offline", "condition", cond, "text", text);
     emit_status(c, "offline");
     /* Pending IQs can no longer be answered. */
-    while (c->niqs) {
-        if (c->iqs[0].token) {
+    for (size_t i = 0; i < c->niqs; i++) {
+        if (c->iqs[i].token) {
             char buf[96];
             xw_format(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"disconnected\"",
-                     c->iqs[0].token);
+                     c->iqs[i].token);
             emit_raw(c, buf);
         }
-        untrack_iq(c, 0);
     }
+    untrack_all_iqs(c);
 }
 
 /* ------------------------------------------------------------- public API */
@@ -600,7 +613,7 @@ xw_client *xw_client_new(void) {
 
 void xw_client_free(xw_client *c) {
     if (!c) return;
-    while (c->niqs) untrack_iq(c, 0);
+    untrack_all_iqs(c);
     free(c->iqs);
     xw_bosh_free(c->bosh);
     xw_sasl_free(c->sasl);

@@ -10,8 +10,8 @@ static uint32_t rol(uint32_t x, unsigned n) { return (x << n) | (x >> (32 - n));
 static void compress(uint32_t h[5], const uint8_t block[64]) {
     uint32_t w[80];
     for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)block[i * 4] << 24 | (uint32_t)block[i * 4 + 1] << 16 | (uint32_t)block[i * 4 + 2] << 8 |
-               (uint32_t)block[i * 4 + 3];
+        w[i] = (uint32_t)block[4 * (size_t)i] << 24 | (uint32_t)block[4 * (size_t)i + 1] << 16 |
+               (uint32_t)block[4 * (size_t)i + 2] << 8 | (uint32_t)block[4 * (size_t)i + 3];
     for (int i = 16; i < 80; i++) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
     for (int i = 0; i < 80; i++) {
@@ -64,7 +64,7 @@ void xw_sha1_final(xw_sha1_state *s, uint8_t out[XW_SHA1_BYTES]) {
     uint8_t len_be[8];
     for (int i = 0; i < 8; i++) len_be[i] = (uint8_t)(bits >> (56 - 8 * i));
     xw_sha1_update(s, len_be, 8);
-    for (int i = 0; i < 5; i++) {
+    for (size_t i = 0; i < 5; i++) {
         out[i * 4] = (uint8_t)(s->h[i] >> 24);
         out[i * 4 + 1] = (uint8_t)(s->h[i] >> 16);
         out[i * 4 + 2] = (uint8_t)(s->h[i] >> 8);

@@ -115,7 +115,7 @@ void xw_format(char *dst, size_t cap, const char *fmt, ...) {
     va_end(ap);
     size_t n = rc || !b.data ? 0 : b.len;
     if (n >= cap) n = cap - 1;
-    if (n) memcpy(dst, b.data, n);
+    if (n && b.data) memcpy(dst, b.data, n);
     dst[n] = '\0';
     xw_buf_free(&b);
 }

@@ -419,9 +419,9 @@ static void XMLCALL on_skipped_entity(void *ud, const XML_Char *name, int is_par
 void xw_xml_limits_default(xw_xml_limits *l) {
     l->max_depth = 64;
     l->max_attrs = 64;
-    l->max_attr_len = 64 * 1024;
-    l->max_stanza_bytes = 1024 * 1024;
-    l->max_body_bytes = 8 * 1024 * 1024;
+    l->max_attr_len = (size_t)64 * 1024;
+    l->max_stanza_bytes = (size_t)1024 * 1024;
+    l->max_body_bytes = (size_t)8 * 1024 * 1024;
 }
 
 static void install_handlers(xw_xml_parser *p, unsigned long hash_salt) {

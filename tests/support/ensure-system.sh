@@ -2,8 +2,8 @@
 # ensure-system.sh: installs the Debian packages the build, tests, demo and
 # benchmarks need, only those missing. Quick when everything is present.
 set -euo pipefail
-pkgs=(cmake make gcc pkg-config libexpat1-dev libsodium-dev emscripten dpkg-dev autoconf automake libtool
-      ejabberd chromium)
+pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config libexpat1-dev libsodium-dev emscripten dpkg-dev autoconf
+      automake libtool valgrind cppcheck clang-tidy ejabberd chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
