@@ -53,6 +53,7 @@ struct xw_bosh {
 
     char *condition;
     char *condition_text;
+    int closed_locally; /* we ended it (bad input, limits, retries), not the server */
 };
 
 void xw_bosh_config_default(xw_bosh_config *c) {
@@ -337,6 +338,7 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
     if (b->state == XW_BOSH_CLOSED) return 1; /* a stanza handler closed it */
     if (rc) {
         const char *why = xw_xml_parser_error(b->parser);
+        b->closed_locally = 1;
         if (rc == XW_ERR_LIMIT) set_condition(b, "policy-violation", why);
         else if (rc == XW_ERR_PROTOCOL && was_creating) set_condition(b, "bad-request", "session creation response without sid");
         else set_condition(b, "not-well-formed", why);
@@ -362,6 +364,7 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
 static void backoff(xw_bosh *b, slot *s, double now_ms) {
     s->failures++;
     if (s->failures > b->cfg.max_retries) {
+        b->closed_locally = 1;
         set_condition(b, "connection-failed", "no answer from the connection manager");
         return;
     }
@@ -433,5 +436,6 @@ xw_bosh_state xw_bosh_get_state(const xw_bosh *b) { return b->state; }
 const char *xw_bosh_condition(const xw_bosh *b) { return b->condition; }
 const char *xw_bosh_condition_text(const xw_bosh *b) { return b->condition_text ? b->condition_text : ""; }
 const char *xw_bosh_sid(const xw_bosh *b) { return b->sid; }
+int xw_bosh_closed_locally(const xw_bosh *b) { return b->closed_locally; }
 unsigned xw_bosh_requests(const xw_bosh *b) { return b->requests; }
 unsigned xw_bosh_wait(const xw_bosh *b) { return b->wait_s; }

@@ -84,6 +84,9 @@ xw_bosh_state xw_bosh_get_state(const xw_bosh *b);
 const char *xw_bosh_condition(const xw_bosh *b);
 /* Detail text for the condition; may be "". */
 const char *xw_bosh_condition_text(const xw_bosh *b);
+/* 1 when the client ended the session itself (the server sent input it
+ * refused, or never answered), 0 when the server ended it. */
+int xw_bosh_closed_locally(const xw_bosh *b);
 /* Session attributes adopted from the creation response. */
 const char *xw_bosh_sid(const xw_bosh *b);
 unsigned xw_bosh_requests(const xw_bosh *b);

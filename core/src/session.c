@@ -580,6 +580,9 @@ static void check_closed(xw_client *c) {
     c->neg = NEG_DONE;
     const char *cond = c->fail_condition ? c->fail_condition : xw_bosh_condition(c->bosh);
     const char *text = c->fail_condition ? c->fail_text : xw_bosh_condition_text(c->bosh);
+    /* Input the client refused (a limit, restricted XML) is an error the
+     * app hears about as such, then the session ends cleanly. */
+    if (!c->fail_condition && xw_bosh_closed_locally(c->bosh) && cond) emit_error(c, cond, text);
     emit_str2(c, "offline", "condition", cond, "text", text);
     emit_status(c, "offline");
     /* Pending IQs can no longer be answered. */

@@ -268,8 +268,9 @@ static void test_limits(void) {
     free(body);
     drain(&s);
     while (s.n) reply(&s, "");
-    CHECK(strstr(s.events.data, "\"condition\":\"policy-violation\"") != NULL,
-          "50 MB body: session ended with policy-violation: %.200s", s.events.data);
+    CHECK(strstr(s.events.data, "{\"type\":\"error\",\"condition\":\"policy-violation\"") != NULL &&
+              strstr(s.events.data, "{\"type\":\"offline\",\"condition\":\"policy-violation\"") != NULL,
+          "50 MB body: an error event, then the session ends with policy-violation: %.300s", s.events.data);
     xw_client_free(s.c);
     xw_buf_free(&s.events);
 }

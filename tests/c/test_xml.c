@@ -95,6 +95,23 @@ static void test_restricted_xml(void) {
     expect_error("<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'><!ENTITY lol2 '&lol;&lol;&lol;&lol;'>]>"
                  "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client'><body>&lol2;</body></message></body>",
                  XW_ERR_XML, "RFC 6120 §11.1 billion laughs entity declarations");
+    {
+        /* Quadratic blowup: one large entity referenced many times. */
+        xw_buf q = {0};
+        if (xw_buf_append_str(&q, "<!DOCTYPE b [<!ENTITY a '")) abort();
+        for (int i = 0; i < 50000; i++)
+            if (xw_buf_append(&q, "a", 1)) abort();
+        if (xw_buf_append_str(&q, "'>]><body xmlns='http://jabber.org/protocol/httpbind'><m xmlns='jabber:client'>")) abort();
+        for (int i = 0; i < 50000; i++)
+            if (xw_buf_append_str(&q, "&a;")) abort();
+        if (xw_buf_append_str(&q, "</m></body>")) abort();
+        collected qc;
+        int qrc = parse_chunked(q.data, 0, &qc, NULL, NULL, 0);
+        CHECK(qrc == XW_ERR_XML, "quadratic blowup (RFC 6120 §11.1 DOCTYPE) rejected before any expansion (got %d)", qrc);
+        CHECK(qc.out.len == 0, "quadratic blowup: nothing delivered");
+        xw_buf_free(&qc.out);
+        xw_buf_free(&q);
+    }
     expect_error("<body xmlns='http://jabber.org/protocol/httpbind'><!-- hi --></body>", XW_ERR_XML,
                  "RFC 6120 §11.1 comment");
     expect_error("<body xmlns='http://jabber.org/protocol/httpbind'><?php x ?></body>", XW_ERR_XML,
