@@ -46,6 +46,7 @@ struct xw_bosh {
     slot slots[MAX_SLOTS];
 
     /* per-response parse results, filled by on_body */
+    int peeking;            /* parse only for the body's attributes */
     double parse_now;
     int resp_terminate;
     int resp_recoverable;
@@ -102,6 +103,7 @@ static int on_body(void *ud, const xw_node *body) {
     b->resp_terminate = type && strcmp(type, "terminate") == 0;
     b->resp_recoverable = type && strcmp(type, "error") == 0;
     xw_format(b->resp_condition, sizeof b->resp_condition, "%s", cond ? cond : "");
+    if (b->peeking) return XW_ERR_STATE; /* seen what we wanted: stop */
     if (b->state == XW_BOSH_CREATING && !b->resp_terminate) {
         /* XEP-0124 §7.1: the creation response carries the session
          * attributes; adopt them, never exceeding what we asked for. */
@@ -361,6 +363,22 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
     return 0;
 }
 
+/* XEP-0124 §17.3 (recoverable binding conditions): a body with
+ * type='error' asks for this request and every earlier unanswered one to
+ * be sent again, unchanged. Looks at the body element only. */
+static int is_recoverable_error(xw_bosh *b, const char *body, size_t len) {
+    unsigned long salt;
+    xw_random_bytes(&salt, sizeof salt);
+    if (xw_xml_parser_reset(b->parser, salt)) return 0;
+    b->peeking = 1;
+    b->resp_recoverable = 0;
+    /* Stops with XW_ERR_STATE right after <body>; malformed bodies are
+     * reported later, by the in-order parse. */
+    int rc = xw_xml_parser_feed(b->parser, body, len, 1);
+    b->peeking = 0;
+    return (rc == XW_OK || rc == XW_ERR_STATE) && b->resp_recoverable;
+}
+
 static void backoff(xw_bosh *b, slot *s, double now_ms) {
     s->failures++;
     if (s->failures > b->cfg.max_retries) {
@@ -387,6 +405,19 @@ void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, 
     if (http_status != 200 && http_status != 400 && http_status != 403 && http_status != 404) {
         /* 5xx and odd codes from proxies: treat like a broken connection. */
         backoff(b, s, now_ms);
+        return;
+    }
+    if (http_status == 200 && b->state != XW_BOSH_CREATING && is_recoverable_error(b, body, len)) {
+        for (int i = 0; i < MAX_SLOTS; i++) {
+            slot *t = &b->slots[i];
+            if (t->st == SLOT_SENT && t->rid < s->rid) t->st = SLOT_READY;
+        }
+        s->st = SLOT_READY;
+        /* A server that answers 'error' forever must not loop us forever. */
+        if (++s->failures > b->cfg.max_retries) {
+            b->closed_locally = 1;
+            set_condition(b, "undefined-condition", "the connection manager kept answering type='error'");
+        }
         return;
     }
     xw_buf_clear(&s->response);

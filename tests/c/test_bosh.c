@@ -269,6 +269,36 @@ static void test_restart_and_terminate(void) {
     teardown(&h);
 }
 
+static void test_recoverable_error(void) {
+    harness h;
+    setup(&h, 3);
+    create(&h);
+    char held[1024], sent[1024], again1[1024], again2[1024];
+    double a, b, r1, r2;
+    CHECK(take(&h, &a, held, sizeof held), "held");
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' to='x@y'/>", 41) == 0, "queue");
+    CHECK(take(&h, &b, sent, sizeof sent), "payload request");
+    /* The later request gets a recoverable error while the earlier is still out. */
+    answer(&h, b, "<body xmlns='http://jabber.org/protocol/httpbind' type='error'/>");
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_ACTIVE, "XEP-0124 §17.3: type='error' does not end the session");
+    CHECK(take(&h, &r1, again1, sizeof again1) && take(&h, &r2, again2, sizeof again2),
+          "XEP-0124 §17.3: both requests are sent again");
+    CHECK(r1 == a && strcmp(again1, held) == 0, "XEP-0124 §17.3: the earlier unanswered request, unchanged");
+    CHECK(r2 == b && strcmp(again2, sent) == 0, "XEP-0124 §17.3: the failed request, unchanged");
+    answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' id='1'/></body>");
+    answer(&h, b, "<body xmlns='http://jabber.org/protocol/httpbind'/>");
+    CHECK(h.stanzas.data && strstr(h.stanzas.data, "id='1'"), "responses after the resend are processed");
+    /* Endless errors end the session after max_retries. */
+    double c;
+    char body[1024];
+    for (int i = 0; i < 10 && xw_bosh_get_state(h.b) == XW_BOSH_ACTIVE; i++) {
+        if (!take(&h, &c, body, sizeof body)) break;
+        answer(&h, c, "<body xmlns='http://jabber.org/protocol/httpbind' type='error'/>");
+    }
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "a server answering type='error' forever ends the session");
+    teardown(&h);
+}
+
 int main(void) {
     test_session_creation();
     test_wait_never_exceeds_request();
@@ -279,5 +309,6 @@ int main(void) {
     test_terminal_conditions();
     test_malformed_response();
     test_restart_and_terminate();
+    test_recoverable_error();
     return check_report("test_bosh");
 }
