@@ -65,6 +65,8 @@ export class Client {
   #disconnectWaiter = null;
   #status = 'offline';
   #jid = null;
+  #unloading = false;
+  #onPageHide = null;
 
   constructor(options) {
     if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
@@ -142,6 +144,7 @@ export class Client {
       this.#release();
       throw new XmppError('bad-request', core.strerror(rc));
     }
+    this.#watchPageHide();
     this.#pump();
     return done;
   }
@@ -193,6 +196,21 @@ export class Client {
     this.#core.x.xw_client_disconnect(this.#c, now());
     this.#pump();
     return done;
+  }
+
+  // A closed tab must not leave a ghost session for the server's
+  // inactivity period: on pagehide, send unavailable presence and terminate
+  // with a keepalive fetch, which the browser completes after the page is gone.
+  #watchPageHide() {
+    if (this.#opts.closeOnPageHide === false || typeof globalThis.addEventListener !== 'function' ||
+        typeof document === 'undefined') return;
+    this.#onPageHide = () => {
+      if (!this.#c) return;
+      this.#unloading = true;
+      this.#core.x.xw_client_disconnect(this.#c, now());
+      this.#pump();
+    };
+    globalThis.addEventListener('pagehide', this.#onPageHide);
   }
 
   #call(names, values, fn) {
@@ -265,6 +283,8 @@ export class Client {
       headers: { 'Content-Type': 'text/xml; charset=utf-8' },
       signal: ctrl.signal,
       cache: 'no-store',
+      // Lets the terminate request outlive the page (pagehide).
+      keepalive: this.#unloading,
     })
       .then(async (res) => {
         const bytes = new Uint8Array(await res.arrayBuffer());
@@ -377,9 +397,12 @@ export class Client {
   }
 
   #release() {
+    if (this.#onPageHide) globalThis.removeEventListener('pagehide', this.#onPageHide);
+    this.#onPageHide = null;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    for (const ctrl of this.#inflight.values()) ctrl.abort();
+    // Aborting in-flight requests while unloading would cancel the terminate.
+    if (!this.#unloading) for (const ctrl of this.#inflight.values()) ctrl.abort();
     this.#inflight.clear();
     for (const w of this.#iqs.values()) w.reject(new XmppError('disconnected', 'the session ended'));
     this.#iqs.clear();

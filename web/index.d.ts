@@ -41,6 +41,9 @@ export interface ClientOptions {
   /** Most bytes of outgoing stanzas queued while the request window is full; a send past it
    * throws XmppError('resource-constraint') and sends nothing (default 1 MiB). */
   maxQueuedBytes?: number;
+  /** In browsers, end the session (unavailable presence, then terminate, sent with a keepalive
+   * fetch) when the page is hidden for good (pagehide), so no ghost stays online. Default true. */
+  closeOnPageHide?: boolean;
   /** Where to load the core from: a URL, the bytes, or a compiled module. Default: xmpp-wasm.wasm beside this module. */
   wasm?: string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 }

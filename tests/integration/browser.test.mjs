@@ -60,6 +60,27 @@ test('XEP-0206 in Chromium: alice and bob exchange messages both ways', async ()
   assert.equal(result.status, 'offline');
 });
 
+test('XEP-0124 §12: closing the page ends the session at once (no ghost until inactivity)', async () => {
+  const tab = await browser.newPage();
+  await tab.goto(`${web.url}/tests/integration/pages/chat.html`);
+  await tab.waitForFunction(() => window.ready === true);
+  const jid = await tab.evaluate(async ({ service, domain }) => {
+    const c = window.xmpp.createClient({ service, jid: `bob@${domain}`, password: 'bob-pw', resource: 'closing' });
+    return (await c.connect()).jid;
+  }, { service: server.boshUrl, domain: server.domain });
+  assert.match(await server.ctl('connected_users'), /bob@localhost\/closing/);
+  await tab.close({ runBeforeUnload: true });
+  // mod_bosh's inactivity is 30 s here: anything much quicker is the terminate.
+  const deadline = Date.now() + 5000;
+  let users = '';
+  while (Date.now() < deadline) {
+    users = await server.ctl('connected_users');
+    if (!users.includes(jid)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(!users.includes(jid), `still connected after the tab closed: ${users}`);
+});
+
 test('Chromium: a wrong password rejects with not-authorized', async () => {
   const condition = await page.evaluate(async ({ service, domain }) => {
     const c = window.xmpp.createClient({ service, jid: `alice@${domain}`, password: 'nope' });
