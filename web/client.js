@@ -19,6 +19,16 @@ export class XmppError extends Error {
   }
 }
 
+// Conditions after which a lost session is opened again (XEP-0124 §17.2
+// terminal conditions that a later attempt can cure, and our own
+// connection-failed). Others (not-authorized, conflict, see-other-uri,
+// host-unknown, policy-violation, …) would fail the same way again.
+const RECONNECTABLE = new Set([
+  'connection-failed', 'item-not-found', 'system-shutdown', 'remote-connection-failed', 'internal-server-error',
+  'undefined-condition', 'host-gone', 'other-request', 'remote-stream-error',
+]);
+const MAX_OUTBOX = 1000;
+
 const OPTION_NAMES = {
   resource: 'resource',
   allowPlain: 'allow_plain',
@@ -67,6 +77,12 @@ export class Client {
   #jid = null;
   #unloading = false;
   #onPageHide = null;
+  #started = false;
+  #everOnline = false;
+  #userClosing = false;
+  #attempt = 0;
+  #reconnectTimer = null;
+  #outbox = []; // messages sent while reconnecting, sent once online again
 
   constructor(options) {
     if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
@@ -114,19 +130,30 @@ export class Client {
     }
   }
 
-  /** Opens the session; resolves with { jid } once online. */
+  /** Opens the session; resolves with { jid, mechanism } once online. */
   async connect() {
-    if (this.#c) throw new XmppError('bad-request', 'connect() was already called');
-    const core = await loadCore(this.#opts.wasm);
-    const x = core.x;
+    if (this.#started) throw new XmppError('bad-request', 'connect() was already called');
+    this.#started = true;
+    this.#core = await loadCore(this.#opts.wasm);
+    const done = new Promise((resolve, reject) => {
+      this.#connectWaiter = { resolve, reject };
+    });
+    this.#openSession();
+    this.#watchPageHide();
+    return done;
+  }
+
+  // One BOSH session in the core: made by connect(), and again by each
+  // reconnection after the session was lost.
+  #openSession() {
+    const core = this.#core;
+    const { x } = core;
     const c = x.xw_client_new();
     if (!c) throw new XmppError('internal-error', 'out of memory');
-    this.#core = core;
-    this.#c = c;
     const set = (name, value) => {
       const rc = core.withStrings([name, value], (n, v) => x.xw_client_set_option(c, n, v));
       if (rc !== 0) {
-        this.#release();
+        x.xw_client_free(c);
         throw new TypeError(`xmpp-wasm: bad option ${name}=${name === 'password' ? '…' : value} (${core.strerror(rc)})`);
       }
     };
@@ -136,22 +163,23 @@ export class Client {
     for (const [js, cName] of Object.entries(OPTION_NAMES)) {
       if (this.#opts[js] !== undefined) set(cName, optionValue(this.#opts[js]));
     }
-    const done = new Promise((resolve, reject) => {
-      this.#connectWaiter = { resolve, reject };
-    });
     const rc = x.xw_client_connect(c, now());
     if (rc !== 0) {
-      this.#release();
+      x.xw_client_free(c);
       throw new XmppError('bad-request', core.strerror(rc));
     }
-    this.#watchPageHide();
+    this.#c = c;
     this.#pump();
-    return done;
   }
 
   /** Sends a chat message; returns its id. */
   sendMessage({ to, body, type = 'chat', id } = {}) {
     const messageId = id ?? this.#newId();
+    if (this.#status === 'reconnecting' && !this.#c) {
+      if (this.#outbox.length >= MAX_OUTBOX) throw new XmppError('resource-constraint', 'sendMessage: too many messages waiting for the reconnection');
+      this.#outbox.push({ to, body, type, id: messageId });
+      return messageId;
+    }
     const rc = this.#call(['to', 'type', 'body', 'id'], { to, type, body, id: messageId }, (x, c, p) =>
       x.xw_client_send_message(c, p.to, p.type, p.body, p.id));
     this.#check(rc, 'sendMessage');
@@ -189,6 +217,13 @@ export class Client {
 
   /** Sends unavailable presence and ends the session. */
   disconnect() {
+    this.#userClosing = true;
+    if (this.#reconnectTimer) {
+      clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = null;
+      this.#finish('disconnected', '');
+      return Promise.resolve();
+    }
     if (!this.#c) return Promise.resolve();
     const done = new Promise((resolve) => {
       this.#disconnectWaiter = resolve;
@@ -337,12 +372,17 @@ export class Client {
   #dispatch(ev) {
     switch (ev.type) {
       case 'status':
+        // 'offline' is decided here, after the reconnection policy.
+        if (ev.status === 'offline') break;
         this.#status = ev.status;
         this.#emit('status', { status: ev.status });
         break;
       case 'online':
         this.#jid = ev.jid;
+        this.#everOnline = true;
+        this.#attempt = 0;
         this.#emit('online', { jid: ev.jid, mechanism: ev.mechanism });
+        for (const m of this.#outbox.splice(0)) this.sendMessage(m);
         if (this.#connectWaiter) {
           this.#connectWaiter.resolve({ jid: ev.jid, mechanism: ev.mechanism });
           this.#connectWaiter = null;
@@ -384,6 +424,41 @@ export class Client {
 
   #ended(condition, text) {
     const reason = condition || 'disconnected';
+    this.#release();
+    const max = this.#opts.maxReconnectAttempts ?? 10;
+    if (!this.#userClosing && !this.#unloading && this.#everOnline && this.#opts.reconnect !== false &&
+        RECONNECTABLE.has(reason) && this.#attempt < max) {
+      // Exponential backoff with ±50% jitter and a cap, so a server that is
+      // down is not hammered and clients do not return in step.
+      this.#attempt++;
+      const base = this.#opts.reconnectDelayMs ?? 1000;
+      const cap = this.#opts.reconnectMaxDelayMs ?? 30000;
+      const delay = Math.round(Math.min(cap, base * 2 ** (this.#attempt - 1)) * (0.5 + Math.random()));
+      this.#status = 'reconnecting';
+      this.#emit('status', { status: 'reconnecting', attempt: this.#attempt, delay, reason });
+      this.#reconnectTimer = setTimeout(() => {
+        this.#reconnectTimer = null;
+        try {
+          this.#openSession();
+        } catch (err) {
+          this.#finish(err.condition ?? 'internal-error', err.message);
+        }
+      }, delay);
+      return;
+    }
+    this.#finish(reason, text);
+  }
+
+  // The session is over for good: tell the app and settle what waits.
+  #finish(reason, text) {
+    this.#status = 'offline';
+    if (this.#onPageHide) globalThis.removeEventListener('pagehide', this.#onPageHide);
+    this.#onPageHide = null;
+    if (this.#outbox.length) {
+      this.#emit('error', new XmppError('recipient-unavailable', `${this.#outbox.length} queued message(s) were not sent`));
+      this.#outbox = [];
+    }
+    this.#emit('status', { status: 'offline' });
     this.#emit('offline', { reason, text });
     if (this.#connectWaiter) {
       this.#connectWaiter.reject(new XmppError(reason, text));
@@ -393,13 +468,12 @@ export class Client {
       this.#disconnectWaiter();
       this.#disconnectWaiter = null;
     }
-    this.#release();
   }
 
+  // Frees the core session; the Client may open another (reconnection).
   #release() {
-    if (this.#onPageHide) globalThis.removeEventListener('pagehide', this.#onPageHide);
-    this.#onPageHide = null;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = -1;
     this.#timer = null;
     // Aborting in-flight requests while unloading would cancel the terminate.
     if (!this.#unloading) for (const ctrl of this.#inflight.values()) ctrl.abort();

@@ -44,6 +44,16 @@ export interface ClientOptions {
   /** In browsers, end the session (unavailable presence, then terminate, sent with a keepalive
    * fetch) when the page is hidden for good (pagehide), so no ghost stays online. Default true. */
   closeOnPageHide?: boolean;
+  /** After a session that was online is lost (connection-failed, item-not-found after a server
+   * restart, system-shutdown, …), log in again with backoff (default true). Messages sent while
+   * reconnecting are queued and sent once online. */
+  reconnect?: boolean;
+  /** First reconnection delay in ms, doubled per attempt, ±50% jitter (default 1000). */
+  reconnectDelayMs?: number;
+  /** Cap on the reconnection delay in ms (default 30000). */
+  reconnectMaxDelayMs?: number;
+  /** Attempts before giving up with an 'offline' event (default 10). */
+  maxReconnectAttempts?: number;
   /** Where to load the core from: a URL, the bytes, or a compiled module. Default: xmpp-wasm.wasm beside this module. */
   wasm?: string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 }
@@ -79,7 +89,7 @@ export interface OfflineEvent {
   text: string;
 }
 
-export type Status = 'offline' | 'connecting' | 'online';
+export type Status = 'offline' | 'connecting' | 'online' | 'reconnecting';
 
 export interface ClientEvents {
   /** The session is established; `mechanism` is the SASL mechanism used, e.g. 'SCRAM-SHA-256'. */
@@ -87,7 +97,8 @@ export interface ClientEvents {
   message: MessageEvent;
   presence: PresenceEvent;
   offline: OfflineEvent;
-  status: { status: Status };
+  /** `attempt`, `delay` (ms) and `reason` come with 'reconnecting'. */
+  status: { status: Status; attempt?: number; delay?: number; reason?: string };
   /** A stanza the library does not handle itself. */
   stanza: { xml: string };
   /** Something went wrong but the session goes on (a dropped stanza, a limit). */

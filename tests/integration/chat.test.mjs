@@ -105,3 +105,40 @@ test('bad input from the app gets a clear error and sends nothing', async () => 
   assert.throws(() => createClient({ jid: 'a@b', password: 'x' }), TypeError);
   await c.disconnect();
 });
+
+test('XEP-0124 §17.2: a session lost to a server restart reconnects with backoff, logs in again, and chat goes on', async () => {
+  const own = await startEjabberd();
+  try {
+    await Promise.all([own.register('alice', 'alice-pw'), own.register('bob', 'bob-pw')]);
+    const opts = { service: own.boshUrl, backoffBaseMs: 100, reconnectDelayMs: 300 };
+    const alice = createClient({ ...opts, jid: `alice@${own.domain}`, password: 'alice-pw' });
+    const bob = createClient({ ...opts, jid: `bob@${own.domain}`, password: 'bob-pw' });
+    await Promise.all([alice.connect(), bob.connect()]);
+    const statuses = [];
+    alice.on('status', (e) => statuses.push(e));
+    let offline = null;
+    alice.on('offline', (e) => { offline = e; });
+    await own.ctl('restart');
+    // ejabberd accepts logins for a moment while it shuts down, then drops
+    // them again: wait until both are back on the restarted server.
+    const deadline = Date.now() + 60000;
+    let stable = 0;
+    while (stable < 5 && Date.now() < deadline) {
+      stable = alice.status === 'online' && bob.status === 'online' ? stable + 1 : 0;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(stable, 5, `both back online (alice ${alice.status}, bob ${bob.status})`);
+    const reconnecting = statuses.filter((s) => s.status === 'reconnecting');
+    assert.ok(reconnecting.length >= 1, 'a reconnecting status was reported');
+    assert.ok(reconnecting.every((s) => s.delay > 0 && s.attempt >= 1), 'with attempt and delay');
+    assert.equal(offline, null, 'no offline event for a session that came back');
+    assert.equal(alice.status, 'online');
+    const got = waitFor(bob, 'message', (m) => m.body === 'after the restart', 20000);
+    alice.sendMessage({ to: `bob@${own.domain}`, body: 'after the restart' });
+    await got;
+    await Promise.all([alice.disconnect(), bob.disconnect()]);
+    assert.equal(alice.status, 'offline');
+  } finally {
+    await own.stop();
+  }
+});
