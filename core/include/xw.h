@@ -121,6 +121,26 @@ int xw_client_ping(xw_client *c, const char *to, double timeout_ms, double now_m
 /* Sends unavailable presence and terminates the session (XEP-0124 §12). */
 int xw_client_disconnect(xw_client *c, double now_ms);
 
+/* ------------------------------------------------------ surviving reloads
+ * xw_client_save() returns what a new page needs to carry on this same
+ * BOSH session (sid, rids, the bound JID, and the exact bytes of every
+ * request not yet processed), or NULL when not online. Borrowed until the
+ * next call on c; length via xw_client_save_len(). It holds no password or
+ * key. xw_client_resume() takes a new client, with its options set as for
+ * connect(), online again from that text: it resends the unprocessed
+ * requests unchanged (XEP-0124 §14), so the server answers the ones the
+ * old page lost from its cache. It emits "online" with "resumed". Errors:
+ * XW_ERR_JID when the saved session belongs to another account,
+ * XW_ERR_INVALID when the text is not a saved session; c is then still
+ * new, so connect() can follow. */
+const char *xw_client_save(xw_client *c);
+size_t xw_client_save_len(const xw_client *c);
+int xw_client_resume(xw_client *c, const char *saved, size_t len, double now_ms);
+/* Asks the server to keep the session for `seconds` (capped at its
+ * maxpause) while no request is held, e.g. while the page reloads
+ * (XEP-0124 §10). XW_ERR_STATE when not online or no maxpause offered. */
+int xw_client_pause(xw_client *c, unsigned seconds, double now_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,6 +43,8 @@ struct xw_bosh {
     xw_buf queued;          /* payload for the next new request */
     int restart_pending;
     int terminate_pending;
+    unsigned pause_pending; /* seconds for the next request's pause attribute */
+    double last_empty_ms;   /* when the last empty request went out (polling) */
     slot slots[MAX_SLOTS];
 
     /* per-response parse results, filled by on_body */
@@ -211,6 +213,7 @@ int xw_bosh_start(xw_bosh *b, double now_ms) {
     if (r == 0) r = 1;
     b->next_rid = r;
     b->processed_rid = r - 1;
+    b->last_empty_ms = -1e15;
     slot *s = new_slot(b);
     /* XEP-0124 §7.1 and XEP-0206 §4: session creation request. */
     int rc = xw_buf_printf(&s->body,
@@ -264,6 +267,13 @@ static int build_body(xw_bosh *b, slot *s) {
                                              "' xmlns:xmpp='" XW_NS_XBOSH "'/>");
         return rc;
     }
+    if (b->pause_pending) {
+        /* XEP-0124 §10: pause='N' asks the server to keep the session
+         * for N seconds with no request held. */
+        rc = xw_buf_printf(&s->body, "' pause='%u", b->pause_pending);
+        b->pause_pending = 0;
+        if (rc) return rc;
+    }
     const char *type = "";
     if (b->terminate_pending) {
         b->terminate_pending = 0;
@@ -291,6 +301,8 @@ static int hand_out(xw_bosh *b, slot *s, double now_ms, xw_bosh_request *out) {
     return 1;
 }
 
+static int is_polling(const xw_bosh *b) { return b->polling_s && (b->hold == 0 || b->wait_s == 0); }
+
 int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
     if (b->state == XW_BOSH_IDLE || b->state == XW_BOSH_CLOSED) return 0;
     /* Retransmissions and the creation request first, lowest rid first. */
@@ -300,13 +312,17 @@ int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
     if (ready) return hand_out(b, ready, now_ms, out);
     if (b->state != XW_BOSH_ACTIVE) return 0;
     unsigned in_use = slots_in_use(b);
-    int has_payload = b->queued.len || b->restart_pending || b->terminate_pending;
+    int has_payload = b->queued.len || b->restart_pending || b->terminate_pending || b->pause_pending;
     /* XEP-0124 §11: at most `requests` outstanding, one more only to
-     * terminate. Keep one request held whenever idle (§10) so the server
-     * can push at any moment. */
-    unsigned window = b->requests + (b->terminate_pending ? 1u : 0u);
+     * terminate or pause. Keep one request held whenever idle (§10) so the
+     * server can push at any moment. */
+    unsigned window = b->requests + (b->terminate_pending || b->pause_pending ? 1u : 0u);
     if (in_use >= window) return 0;
     if (!has_payload && in_use > 0) return 0;
+    /* XEP-0124 §12: in a polling session (the server holds nothing),
+     * empty requests are spaced by at least `polling` seconds. */
+    if (!has_payload && is_polling(b) && now_ms < b->last_empty_ms + b->polling_s * 1000.0) return 0;
+    if (!has_payload) b->last_empty_ms = now_ms;
     slot *s = new_slot(b);
     if (!s) return 0;
     if (build_body(b, s)) {
@@ -448,6 +464,9 @@ void xw_bosh_failed(xw_bosh *b, double rid, double now_ms) {
 double xw_bosh_next_deadline(const xw_bosh *b) {
     if (b->state == XW_BOSH_IDLE || b->state == XW_BOSH_CLOSED) return -1;
     double d = -1;
+    /* A polling session wakes up to send its next empty request. */
+    if (b->state == XW_BOSH_ACTIVE && is_polling(b) && slots_in_use(b) == 0)
+        d = b->last_empty_ms + b->polling_s * 1000.0;
     for (int i = 0; i < MAX_SLOTS; i++) {
         const slot *s = &b->slots[i];
         if ((s->st == SLOT_SENT || s->st == SLOT_BACKOFF) && (d < 0 || s->deadline < d)) d = s->deadline;
@@ -470,3 +489,112 @@ const char *xw_bosh_sid(const xw_bosh *b) { return b->sid; }
 int xw_bosh_closed_locally(const xw_bosh *b) { return b->closed_locally; }
 unsigned xw_bosh_requests(const xw_bosh *b) { return b->requests; }
 unsigned xw_bosh_wait(const xw_bosh *b) { return b->wait_s; }
+
+int xw_bosh_pause(xw_bosh *b, unsigned seconds) {
+    if (b->state != XW_BOSH_ACTIVE || !b->maxpause_s || !seconds) return XW_ERR_STATE;
+    /* XEP-0124 §10: never longer than the server's maxpause. */
+    b->pause_pending = seconds < b->maxpause_s ? seconds : b->maxpause_s;
+    return XW_OK;
+}
+
+/* ------------------------------------------------------ save and restore */
+
+int xw_bosh_save_attrs(const xw_bosh *b, xw_buf *out) {
+    if (b->state != XW_BOSH_ACTIVE || !b->sid) return XW_ERR_STATE;
+    int rc = xw_buf_append_str(out, " sid='");
+    if (!rc) rc = xw_buf_append_xml_escaped(out, b->sid, strlen(b->sid));
+    if (!rc)
+        rc = xw_buf_printf(out,
+                           "' next-rid='%llu' processed-rid='%llu' wait='%u' hold='%u' requests='%u'"
+                           " inactivity='%u' polling='%u' maxpause='%u'",
+                           (unsigned long long)b->next_rid, (unsigned long long)b->processed_rid, b->wait_s,
+                           b->hold, b->requests, b->inactivity_s, b->polling_s, b->maxpause_s);
+    return rc;
+}
+
+int xw_bosh_save_requests(const xw_bosh *b, const char *ns, xw_buf *out) {
+    int rc = XW_OK;
+    /* Every rid not yet processed, answered or not: the answer of an
+     * aborted request is lost with the page, and the server answers a
+     * repeated rid from its cache of recent responses (XEP-0124 §14). */
+    for (uint64_t rid = b->processed_rid + 1; !rc && rid < b->next_rid; rid++) {
+        const slot *s = NULL;
+        for (int i = 0; i < MAX_SLOTS; i++)
+            if (b->slots[i].st != SLOT_FREE && b->slots[i].rid == rid) s = &b->slots[i];
+        if (!s) return XW_ERR_STATE;
+        rc = xw_buf_printf(out, "<request xmlns='%s' rid='%llu'>", ns, (unsigned long long)rid);
+        if (!rc) rc = xw_buf_append_xml_escaped(out, s->body.data ? s->body.data : "", s->body.len);
+        if (!rc) rc = xw_buf_append_str(out, "</request>");
+    }
+    if (!rc && b->queued.len) {
+        rc = xw_buf_printf(out, "<queued xmlns='%s'>", ns);
+        if (!rc) rc = xw_buf_append_xml_escaped(out, b->queued.data, b->queued.len);
+        if (!rc) rc = xw_buf_append_str(out, "</queued>");
+    }
+    return rc;
+}
+
+static int parse_rid(const char *v, uint64_t *out) {
+    if (!v || !*v) return XW_ERR_PROTOCOL;
+    uint64_t x = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9') return XW_ERR_PROTOCOL;
+        x = x * 10 + (uint64_t)(*p - '0');
+        if (x >= ((uint64_t)1 << 53)) return XW_ERR_PROTOCOL;
+    }
+    *out = x;
+    return XW_OK;
+}
+
+int xw_bosh_restore_attrs(xw_bosh *b, const xw_node *saved) {
+    if (b->state != XW_BOSH_IDLE) return XW_ERR_STATE;
+    const char *sid = xw_node_attr(saved, "sid");
+    uint64_t next = 0, processed = 0;
+    if (!sid || !*sid || parse_rid(xw_node_attr(saved, "next-rid"), &next) ||
+        parse_rid(xw_node_attr(saved, "processed-rid"), &processed) || processed >= next ||
+        next - processed > MAX_SLOTS)
+        return XW_ERR_PROTOCOL;
+    b->sid = xw_strdup(sid);
+    if (!b->sid) return XW_ERR_NOMEM;
+    b->next_rid = next;
+    b->processed_rid = processed;
+    b->wait_s = parse_uint_attr(saved, "wait", b->cfg.wait_s);
+    if (b->wait_s > b->cfg.wait_s) b->wait_s = b->cfg.wait_s;
+    b->hold = parse_uint_attr(saved, "hold", b->cfg.hold);
+    b->requests = parse_uint_attr(saved, "requests", b->hold + 1);
+    if (b->requests < 1) b->requests = 1;
+    if (b->requests > MAX_SLOTS - 1) b->requests = MAX_SLOTS - 1;
+    b->inactivity_s = parse_uint_attr(saved, "inactivity", 0);
+    b->polling_s = parse_uint_attr(saved, "polling", 0);
+    b->maxpause_s = parse_uint_attr(saved, "maxpause", 0);
+    b->last_empty_ms = -1e15;
+    b->state = XW_BOSH_ACTIVE;
+    return XW_OK;
+}
+
+int xw_bosh_restore_request(xw_bosh *b, const char *rid_str, const char *body, size_t len) {
+    uint64_t rid = 0;
+    if (b->state != XW_BOSH_ACTIVE || parse_rid(rid_str, &rid) || rid <= b->processed_rid ||
+        rid >= b->next_rid || slot_for_rid(b, rid))
+        return XW_ERR_PROTOCOL;
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        slot *s = &b->slots[i];
+        if (s->st != SLOT_FREE) continue;
+        xw_buf_clear(&s->body);
+        xw_buf_clear(&s->response);
+        if (xw_buf_append(&s->body, body, len)) return XW_ERR_NOMEM;
+        s->rid = rid;
+        s->failures = 0;
+        s->http_status = 0;
+        /* Sent again, byte for byte, as a retransmission (XEP-0124 §14). */
+        s->st = SLOT_READY;
+        return XW_OK;
+    }
+    return XW_ERR_LIMIT;
+}
+
+int xw_bosh_restore_check(xw_bosh *b) {
+    for (uint64_t rid = b->processed_rid + 1; rid < b->next_rid; rid++)
+        if (!slot_for_rid(b, rid)) return XW_ERR_PROTOCOL;
+    return XW_OK;
+}

@@ -94,4 +94,22 @@ unsigned xw_bosh_wait(const xw_bosh *b);
 /* Called by the layer above when it ends the session for its own reason. */
 void xw_bosh_close(xw_bosh *b, const char *condition, const char *text);
 
+/* Asks the server to keep the session for `seconds` (capped at its
+ * maxpause) with no request held (XEP-0124 §10): sent with the next
+ * request. XW_ERR_STATE when the server offered no maxpause. */
+XW_MUST_CHECK int xw_bosh_pause(xw_bosh *b, unsigned seconds);
+
+/* Save and restore, so a reloaded page carries on the same session.
+ * save_attrs appends the session attributes (as XML attributes) and
+ * save_requests appends one <request rid=''/> element in namespace `ns`
+ * per unprocessed rid, holding its exact bytes, and <queued/> with the
+ * payload not yet sent. restore_attrs takes a new, unstarted b to ACTIVE;
+ * restore_request brings back one request, to be sent again unchanged;
+ * restore_check says whether every rid in the window came back. */
+XW_MUST_CHECK int xw_bosh_save_attrs(const xw_bosh *b, xw_buf *out);
+XW_MUST_CHECK int xw_bosh_save_requests(const xw_bosh *b, const char *ns, xw_buf *out);
+XW_MUST_CHECK int xw_bosh_restore_attrs(xw_bosh *b, const xw_node *saved);
+XW_MUST_CHECK int xw_bosh_restore_request(xw_bosh *b, const char *rid, const char *body, size_t len);
+XW_MUST_CHECK int xw_bosh_restore_check(xw_bosh *b);
+
 #endif

@@ -66,6 +66,7 @@ struct xw_client {
     int next_token;
 
     xw_bosh_request req;
+    xw_buf saved;    /* the last xw_client_save() result */
     xw_buf events;   /* "[ev,ev," being built */
     xw_buf out;      /* the last array handed out */
 };
@@ -630,6 +631,7 @@ void xw_client_free(xw_client *c) {
     free(c->bound_jid);
     free(c->fail_condition);
     free(c->fail_text);
+    xw_buf_free(&c->saved);
     xw_buf_free(&c->events);
     xw_buf_free(&c->out);
     free(c);
@@ -776,5 +778,103 @@ int xw_client_disconnect(xw_client *c, double now_ms) {
     }
     c->neg = NEG_DONE;
     check_closed(c);
+    return XW_OK;
+}
+
+/* ------------------------------------------------------ save and resume */
+
+#define NS_RESUME "urn:xmpp-wasm:resume:1"
+
+int xw_client_pause(xw_client *c, unsigned seconds, double now_ms) {
+    (void)now_ms;
+    if (!c->bosh || c->neg != NEG_ONLINE) return XW_ERR_STATE;
+    return xw_bosh_pause(c->bosh, seconds);
+}
+
+const char *xw_client_save(xw_client *c) {
+    xw_buf_clear(&c->saved);
+    if (!c->bosh || c->neg != NEG_ONLINE || !c->bound_jid) return NULL;
+    /* A <body/> document, so the same restricted parser reads it back. */
+    int rc = xw_buf_append_str(&c->saved, "<body xmlns='" XW_NS_HTTPBIND "' jid='");
+    if (!rc) rc = xw_buf_append_xml_escaped(&c->saved, c->bound_jid, strlen(c->bound_jid));
+    if (!rc) rc = xw_buf_append_str(&c->saved, "'");
+    if (!rc) rc = xw_bosh_save_attrs(c->bosh, &c->saved);
+    if (!rc) rc = xw_buf_append_str(&c->saved, ">");
+    if (!rc) rc = xw_bosh_save_requests(c->bosh, NS_RESUME, &c->saved);
+    if (!rc) rc = xw_buf_append_str(&c->saved, "</body>");
+    if (rc) {
+        xw_buf_clear(&c->saved);
+        return NULL;
+    }
+    return c->saved.data;
+}
+
+size_t xw_client_save_len(const xw_client *c) { return c->saved.len; }
+
+static int on_saved_body(void *ud, const xw_node *saved) {
+    xw_client *c = ud;
+    const char *jid = xw_node_attr(saved, "jid");
+    /* Only this account's session: the saved full JID must belong to the
+     * configured bare JID. */
+    if (!jid || !xw_jid_equal(jid, c->jid_str, 1)) return XW_ERR_JID;
+    xw_jid full = {0};
+    int rc = xw_jid_parse(jid, strlen(jid), &full);
+    int has_resource = !rc && full.resource;
+    xw_jid_free(&full);
+    if (!has_resource) return XW_ERR_JID;
+    if (replace_str(&c->bound_jid, jid)) return XW_ERR_NOMEM;
+    return xw_bosh_restore_attrs(c->bosh, saved);
+}
+
+static int on_saved_child(void *ud, xw_node *n) {
+    xw_client *c = ud;
+    xw_buf text = {0};
+    int rc = XW_ERR_PROTOCOL;
+    if (n->ns && strcmp(n->ns, NS_RESUME) == 0) {
+        rc = xw_node_text(n, &text);
+        if (!rc && strcmp(n->name, "request") == 0)
+            rc = xw_bosh_restore_request(c->bosh, xw_node_attr(n, "rid"), text.data ? text.data : "", text.len);
+        else if (!rc && strcmp(n->name, "queued") == 0)
+            rc = text.len ? xw_bosh_queue(c->bosh, text.data, text.len) : XW_OK;
+        else if (!rc)
+            rc = XW_ERR_PROTOCOL;
+    }
+    xw_buf_free(&text);
+    xw_node_free(n);
+    return rc;
+}
+
+int xw_client_resume(xw_client *c, const char *saved, size_t len, double now_ms) {
+    (void)now_ms;
+    if (c->neg != NEG_IDLE) return XW_ERR_STATE;
+    if (!c->jid.domain) return XW_ERR_JID;
+    if (!saved) return XW_ERR_INVALID;
+    c->bosh_cfg.to = c->jid.domain;
+    c->bosh = xw_bosh_new(&c->bosh_cfg, &c->limits, on_stanza, c);
+    if (!c->bosh) return XW_ERR_NOMEM;
+    /* The saved requests may each carry up to max_queued_bytes. */
+    xw_xml_limits lim = c->limits;
+    size_t per = c->bosh_cfg.max_queued_bytes + 4096;
+    if (lim.max_stanza_bytes < 2 * per) lim.max_stanza_bytes = 2 * per;
+    if (lim.max_body_bytes < 16 * per) lim.max_body_bytes = 16 * per;
+    unsigned long salt;
+    xw_random_bytes(&salt, sizeof salt);
+    xw_xml_parser *p = xw_xml_parser_new(&lim, salt, on_saved_body, on_saved_child, c);
+    if (!p) return XW_ERR_NOMEM;
+    int rc = xw_xml_parser_feed(p, saved, len, 1);
+    xw_xml_parser_free(p);
+    if (!rc) rc = xw_bosh_restore_check(c->bosh);
+    if (rc) {
+        /* Leave c as new, so the caller can connect() instead. */
+        xw_bosh_free(c->bosh);
+        c->bosh = NULL;
+        free(c->bound_jid);
+        c->bound_jid = NULL;
+        return rc == XW_ERR_NOMEM || rc == XW_ERR_JID ? rc : XW_ERR_INVALID;
+    }
+    c->neg = NEG_ONLINE;
+    c->mech_name = NULL;
+    emit_str2(c, "online", "jid", c->bound_jid, "resumed", "1");
+    emit_status(c, "online");
     return XW_OK;
 }

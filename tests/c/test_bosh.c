@@ -299,7 +299,49 @@ static void test_recoverable_error(void) {
     teardown(&h);
 }
 
+static void test_polling_session(void) {
+    harness h;
+    setup(&h, 3);
+    char body[1024];
+    double rid, r1, r2;
+    CHECK(xw_bosh_start(h.b, h.now) == 0, "start");
+    CHECK(take(&h, &rid, body, sizeof body), "creation");
+    /* hold='0': the server answers at once, so the client polls. */
+    answer(&h, rid, "<body xmlns='http://jabber.org/protocol/httpbind' sid='P' wait='60' requests='1' hold='0' polling='5' inactivity='30'/>");
+    CHECK(take(&h, &r1, body, sizeof body), "first empty poll");
+    answer(&h, r1, "<body xmlns='http://jabber.org/protocol/httpbind'/>");
+    CHECK(!take(&h, &r2, body, sizeof body),
+          "XEP-0124 §12: no second empty request sooner than 'polling' seconds");
+    CHECK(xw_bosh_next_deadline(h.b) == h.now + 5000, "XEP-0124 §12: woken when the polling interval ends (%.0f)",
+          xw_bosh_next_deadline(h.b) - h.now);
+    h.now += 4999;
+    CHECK(!take(&h, &r2, body, sizeof body), "XEP-0124 §12: still too early at 4.999 s");
+    CHECK(xw_bosh_queue(h.b, "<presence xmlns='jabber:client'/>", 33) == 0, "queue");
+    CHECK(take(&h, &r2, body, sizeof body) && strstr(body, "<presence"),
+          "XEP-0124 §12: a request with payload is not held back by polling");
+    answer(&h, r2, "<body xmlns='http://jabber.org/protocol/httpbind'/>");
+    h.now += 1;
+    CHECK(take(&h, &r2, body, sizeof body) && strstr(body, "/>") && !strstr(body, "<presence"),
+          "XEP-0124 §12: the next empty poll once 'polling' seconds passed since the last empty one");
+    teardown(&h);
+}
+
+static void test_pause(void) {
+    harness h;
+    setup(&h, 3);
+    create(&h);
+    char body[1024];
+    double held, p;
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    CHECK(xw_bosh_pause(h.b, 3600) == 0, "pause");
+    CHECK(take(&h, &p, body, sizeof body) && strstr(body, "pause='120'") && p == held + 1,
+          "XEP-0124 §10: pause request with pause no longer than maxpause (120): %s", body);
+    teardown(&h);
+}
+
 int main(void) {
+    test_polling_session();
+    test_pause();
     test_session_creation();
     test_wait_never_exceeds_request();
     test_window_and_payload();

@@ -67,6 +67,8 @@ static void last_iq_id(script *s, char *out, size_t cap) {
 
 /* One extra option for the next start(), for limit tests. */
 static const char *next_option_name, *next_option_value;
+/* Extra session attributes in the next session creation response. */
+static const char *next_creation_attrs = "";
 
 static void start(script *s, int allow_plain) {
     static const uint8_t seed[32] = {9};
@@ -86,7 +88,8 @@ static void start(script *s, int allow_plain) {
     drain(s);
     /* Session creation answered with the features in the same body. */
     char buf[1024];
-    snprintf(buf, sizeof buf, "<body xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams' sid='S' requests='2' hold='1' wait='60'>%s</body>", FEATURES_PLAIN);
+    snprintf(buf, sizeof buf, "<body xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams' sid='S' requests='2' hold='1' wait='60'%s>%s</body>", next_creation_attrs, FEATURES_PLAIN);
+    next_creation_attrs = "";
     double rid = s->rids[0];
     s->n = 0;
     xw_client_receive(s->c, rid, 200, buf, strlen(buf), s->now);
@@ -275,6 +278,92 @@ static void test_limits(void) {
     xw_buf_free(&s.events);
 }
 
+/* A client made like start()'s, not connected. */
+static xw_client *new_alice(const char *jid) {
+    xw_client *c = xw_client_new();
+    CHECK(xw_client_set_option(c, "jid", jid) == 0, "jid option");
+    CHECK(xw_client_set_option(c, "password", "secret") == 0, "password option");
+    return c;
+}
+
+static void test_resume(void) {
+    script s;
+    next_creation_attrs = " maxpause='120'";
+    go_online(&s);
+    CHECK(xw_client_send_message(s.c, "bob@example.com", NULL, "before the reload", "m1") == 0, "send");
+    drain(&s);
+    CHECK(s.n >= 1, "requests outstanding when the page goes");
+    /* XEP-0124 §10: pause is capped at maxpause and rides the one extra
+     * request the window allows. */
+    int outstanding = s.n;
+    CHECK(xw_client_pause(s.c, 600, s.now) == 0, "pause offered by the server");
+    drain(&s);
+    CHECK(s.n == outstanding + 1 && strstr(last_body(&s), " pause='120'") != NULL,
+          "XEP-0124 §10: one more request, with pause capped at maxpause=120: %s", last_body(&s));
+    const char *saved = xw_client_save(s.c);
+    CHECK(saved != NULL, "online: save gives the session");
+    char *copy = saved ? xw_strndup(saved, xw_client_save_len(s.c)) : NULL;
+    CHECK(copy && !strstr(copy, "secret"), "the saved session holds no password");
+
+    /* The new page: same options, resume instead of connect. */
+    xw_client *c2 = new_alice("alice@example.com");
+    script t = {0};
+    t.c = c2;
+    t.now = 100; /* a new page's clock starts again */
+    CHECK(xw_client_resume(c2, copy, copy ? strlen(copy) : 0, t.now) == 0, "resume");
+    drain(&t);
+    CHECK(strstr(t.events.data, "{\"type\":\"online\",\"jid\":\"alice@example.com/web\",\"resumed\":\"1\"}") != NULL,
+          "online event says resumed: %s", t.events.data);
+    CHECK(t.n == s.n, "XEP-0124 §14: every unprocessed request is sent again (%d, was %d)", t.n, s.n);
+    for (int i = 0; i < t.n && i < s.n; i++) {
+        CHECK(t.rids[i] == s.rids[i], "XEP-0124 §14: same rid %.0f, was %.0f", t.rids[i], s.rids[i]);
+        CHECK(strcmp(t.bodies[i], s.bodies[i]) == 0, "XEP-0124 §14: byte-identical retransmission: %s vs %s",
+              t.bodies[i], s.bodies[i]);
+    }
+    /* Answers to the resent requests reach the new page, in order. */
+    reply(&t, "<message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com/web' type='chat'><body>one</body></message>");
+    reply(&t, "<message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com/web' type='chat'><body>two</body></message>");
+    const char *one = strstr(t.events.data, "\"body\":\"one\"");
+    const char *two = strstr(t.events.data, "\"body\":\"two\"");
+    CHECK(one && two && one < two, "messages after the resume arrive in order: %s", t.events.data);
+    CHECK(xw_client_send_message(c2, "bob@example.com", NULL, "after", "m2") == 0, "sending works after resume");
+    drain(&t);
+    CHECK(strstr(t.bodies[t.n - 1], "after") != NULL && strstr(t.bodies[t.n - 1], "sid='S'") != NULL,
+          "the new page sends on the same sid: %s", t.bodies[t.n - 1]);
+    xw_client_free(c2);
+    xw_buf_free(&t.events);
+
+    /* Another account's saved session is refused; the client can still connect. */
+    xw_client *c3 = new_alice("mallory@example.com");
+    CHECK(xw_client_resume(c3, copy, copy ? strlen(copy) : 0, 0) == XW_ERR_JID, "another account's session is refused");
+    CHECK(xw_client_connect(c3, 0) == 0, "connect after a refused resume");
+    xw_client_free(c3);
+
+    /* Damaged text: every truncation is refused without a crash. */
+    size_t len = copy ? strlen(copy) : 0;
+    int refused = 0;
+    for (size_t cut = 0; cut < len; cut += 7) {
+        xw_client *c4 = new_alice("alice@example.com");
+        refused += xw_client_resume(c4, copy, cut, 0) != 0;
+        xw_client_free(c4);
+    }
+    CHECK(refused == (int)((len + 6) / 7), "every truncated saved session is refused (%d)", refused);
+    xw_client *c5 = new_alice("alice@example.com");
+    const char *gap = "<body xmlns='http://jabber.org/protocol/httpbind' jid='alice@example.com/web' sid='S' next-rid='10' processed-rid='5'/>";
+    CHECK(xw_client_resume(c5, gap, strlen(gap), 0) != 0,
+          "a saved session missing requests of its window is refused");
+    xw_client_free(c5);
+    free(copy);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+
+    /* No maxpause offered: no pause (XEP-0124 §10). */
+    go_online(&s);
+    CHECK(xw_client_pause(s.c, 30, s.now) == XW_ERR_STATE, "no pause without maxpause");
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+}
+
 int main(void) {
     test_plain_refused_over_http();
     test_auth_failure();
@@ -282,5 +371,6 @@ int main(void) {
     test_stream_error();
     test_options();
     test_limits();
+    test_resume();
     return check_report("test_session");
 }
