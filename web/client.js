@@ -39,6 +39,7 @@ const OPTION_NAMES = {
   backoffBaseMs: 'backoff_base_ms',
   backoffMaxMs: 'backoff_max_ms',
   timeoutMarginMs: 'timeout_margin_ms',
+  requestGapMs: 'request_gap_ms',
   iqTimeoutMs: 'iq_timeout_ms',
   maxStanzaBytes: 'max_stanza_bytes',
   maxBodyBytes: 'max_body_bytes',
@@ -83,6 +84,8 @@ export class Client {
   #attempt = 0;
   #reconnectTimer = null;
   #outbox = []; // messages sent while reconnecting, sent once online again
+  #resuming = false; // this session was resumed and has had no answer yet
+  #suspended = false; // saved for the next page on pagehide; nothing runs
 
   constructor(options) {
     if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
@@ -94,7 +97,7 @@ export class Client {
     this.#opts = { ...options, service: String(new URL(service, globalThis.location?.href)) };
   }
 
-  /** 'offline' | 'connecting' | 'online' */
+  /** 'offline' | 'connecting' | 'online' | 'reconnecting' */
   get status() {
     return this.#status;
   }
@@ -138,14 +141,58 @@ export class Client {
     const done = new Promise((resolve, reject) => {
       this.#connectWaiter = { resolve, reject };
     });
-    this.#openSession();
+    this.#openSession(this.#takeSaved());
     this.#watchPageHide();
     return done;
   }
 
+  // --- surviving reloads (resume: true) ---------------------------------
+  // On pagehide the core's session (sid, rids, the bytes of every request
+  // not yet processed; never the password) goes to sessionStorage, which
+  // lives as long as the tab. The next page takes it and carries on the
+  // same BOSH session: no new login, and what the server answered to the
+  // requests the old page lost it answers again from its cache (XEP-0124 §14).
+
+  #storageKey() {
+    return `xmpp-wasm:session:${this.#opts.service}:${String(this.#opts.jid).toLowerCase()}`;
+  }
+
+  static #storage() {
+    try {
+      return globalThis.sessionStorage ?? null;
+    } catch {
+      return null; // storage disabled (e.g. sandboxed iframe): no resume
+    }
+  }
+
+  // Takes (and removes, so a duplicated tab cannot take it too) the saved session.
+  #takeSaved() {
+    if (!this.#opts.resume) return null;
+    const storage = Client.#storage();
+    if (!storage) return null;
+    const key = this.#storageKey();
+    const saved = storage.getItem(key);
+    if (saved !== null) storage.removeItem(key);
+    return saved;
+  }
+
+  #saveForNextPage() {
+    const storage = Client.#storage();
+    if (!storage || !this.#c) return false;
+    const { x } = this.#core;
+    const ptr = x.xw_client_save(this.#c);
+    if (!ptr) return false;
+    try {
+      storage.setItem(this.#storageKey(), this.#core.readString(ptr, x.xw_client_save_len(this.#c)));
+      return true;
+    } catch {
+      return false; // quota: the next page logs in again
+    }
+  }
+
   // One BOSH session in the core: made by connect(), and again by each
   // reconnection after the session was lost.
-  #openSession() {
+  #openSession(saved = null) {
     const core = this.#core;
     const { x } = core;
     const c = x.xw_client_new();
@@ -162,6 +209,17 @@ export class Client {
     set('secure', new URL(this.#opts.service).protocol === 'https:' ? '1' : '0');
     for (const [js, cName] of Object.entries(OPTION_NAMES)) {
       if (this.#opts[js] !== undefined) set(cName, optionValue(this.#opts[js]));
+    }
+    if (saved) {
+      const bytes = new TextEncoder().encode(saved);
+      const resumed = core.withBytes(bytes, (ptr, len) => x.xw_client_resume(c, ptr, len, now()));
+      if (resumed === 0) {
+        this.#resuming = true;
+        this.#c = c;
+        this.#pump();
+        return;
+      }
+      // Another account's or a damaged saved session: log in instead.
     }
     const rc = x.xw_client_connect(c, now());
     if (rc !== 0) {
@@ -242,10 +300,41 @@ export class Client {
     this.#onPageHide = () => {
       if (!this.#c) return;
       this.#unloading = true;
+      if (this.#opts.resume && this.#status === 'online') {
+        // XEP-0124 §10 pause, only when asked for: ejabberd (23.01 and
+        // later) moves the stanzas waiting for delivery at the moment of a
+        // pause into its input queue, so they never reach the client.
+        // Without it the session outlives the page by the server's wait
+        // plus inactivity, which covers a reload.
+        const seconds = this.#opts.resumePauseSeconds ?? 0;
+        if (seconds > 0) this.#core.x.xw_client_pause(this.#c, seconds, now());
+        this.#pump();
+        if (this.#saveForNextPage()) {
+          this.#suspend();
+          return;
+        }
+      }
       this.#core.x.xw_client_disconnect(this.#c, now());
       this.#pump();
     };
     globalThis.addEventListener('pagehide', this.#onPageHide);
+    // Back from the back/forward cache: carry on from what was saved.
+    globalThis.addEventListener('pageshow', (e) => {
+      if (!e.persisted || !this.#suspended) return;
+      this.#suspended = false;
+      this.#unloading = false;
+      try {
+        this.#openSession(this.#takeSaved());
+      } catch (err) {
+        this.#finish(err.condition ?? 'internal-error', err.message);
+      }
+    });
+  }
+
+  // The session now belongs to the next page: stop without a word.
+  #suspend() {
+    this.#suspended = true;
+    this.#release();
   }
 
   #call(names, values, fn) {
@@ -311,7 +400,9 @@ export class Client {
   #post(rid, body, timeoutMs) {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), timeoutMs);
-    this.#inflight.set(rid, ctrl);
+    // A keepalive request (terminate or pause on pagehide) must outlive
+    // the page, so nothing aborts it but its own timeout.
+    if (!this.#unloading) this.#inflight.set(rid, ctrl);
     fetch(this.#opts.service, {
       method: 'POST',
       body,
@@ -332,6 +423,7 @@ export class Client {
           if (!this.#c) return;
           const { x } = this.#core;
           this.#core.withBytes(bytes, (ptr, len) => x.xw_client_receive(this.#c, rid, status, ptr, len, now()));
+          if (status === 200 && this.#c) this.#resuming = false;
           this.#pump();
         },
         () => {
@@ -381,10 +473,11 @@ export class Client {
         this.#jid = ev.jid;
         this.#everOnline = true;
         this.#attempt = 0;
-        this.#emit('online', { jid: ev.jid, mechanism: ev.mechanism });
+        const info = ev.resumed ? { jid: ev.jid, resumed: true } : { jid: ev.jid, mechanism: ev.mechanism };
+        this.#emit('online', info);
         for (const m of this.#outbox.splice(0)) this.sendMessage(m);
         if (this.#connectWaiter) {
-          this.#connectWaiter.resolve({ jid: ev.jid, mechanism: ev.mechanism });
+          this.#connectWaiter.resolve(info);
           this.#connectWaiter = null;
         }
         break;
@@ -425,6 +518,19 @@ export class Client {
   #ended(condition, text) {
     const reason = condition || 'disconnected';
     this.#release();
+    if (this.#resuming && !this.#userClosing && !this.#unloading) {
+      // The saved session is gone (the server timed it out or restarted):
+      // log in again at once, as the page would have without resume.
+      this.#resuming = false;
+      this.#status = 'reconnecting';
+      this.#emit('status', { status: 'reconnecting', attempt: 0, delay: 0, reason });
+      try {
+        this.#openSession();
+      } catch (err) {
+        this.#finish(err.condition ?? 'internal-error', err.message);
+      }
+      return;
+    }
     const max = this.#opts.maxReconnectAttempts ?? 10;
     if (!this.#userClosing && !this.#unloading && this.#everOnline && this.#opts.reconnect !== false &&
         RECONNECTABLE.has(reason) && this.#attempt < max) {
@@ -475,8 +581,7 @@ export class Client {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timerAt = -1;
     this.#timer = null;
-    // Aborting in-flight requests while unloading would cancel the terminate.
-    if (!this.#unloading) for (const ctrl of this.#inflight.values()) ctrl.abort();
+    for (const ctrl of this.#inflight.values()) ctrl.abort();
     this.#inflight.clear();
     for (const w of this.#iqs.values()) w.reject(new XmppError('disconnected', 'the session ended'));
     this.#iqs.clear();

@@ -54,6 +54,21 @@ export interface ClientOptions {
   reconnectMaxDelayMs?: number;
   /** Attempts before giving up with an 'offline' event (default 10). */
   maxReconnectAttempts?: number;
+  /** Least time in ms between sending a request and the next one while the first is unanswered
+   * (default 50). Requests sent closer may reach the server out of order, and ejabberd then
+   * stalls both until `wait` ends. 0 sends at once. */
+  requestGapMs?: number;
+  /** In browsers, survive page reloads: on pagehide the session (sid, request ids and the bytes
+   * of unanswered requests, never the password) is saved in sessionStorage, and the next
+   * connect() in the same tab carries on the same BOSH session without logging in again; what
+   * arrived meanwhile is delivered then. If the saved session is gone, connect() logs in as
+   * usual. With resume on, pagehide keeps the session instead of ending it: a closed tab stays
+   * online until the server's wait plus inactivity run out. Default false. */
+  resume?: boolean;
+  /** With resume: on pagehide, ask the server to keep the session this many seconds with no
+   * request held (XEP-0124 pause, capped at the server's maxpause). Default 0 (no pause):
+   * ejabberd loses the stanzas waiting for delivery at the moment of a pause. */
+  resumePauseSeconds?: number;
   /** Where to load the core from: a URL, the bytes, or a compiled module. Default: xmpp-wasm.wasm beside this module. */
   wasm?: string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 }
@@ -89,11 +104,19 @@ export interface OfflineEvent {
   text: string;
 }
 
+/** `mechanism` is the SASL mechanism used, e.g. 'SCRAM-SHA-256'; a session carried on from the
+ * previous page (resume) has `resumed: true` and no mechanism. */
+export interface OnlineInfo {
+  jid: string;
+  mechanism?: string;
+  resumed?: boolean;
+}
+
 export type Status = 'offline' | 'connecting' | 'online' | 'reconnecting';
 
 export interface ClientEvents {
   /** The session is established; `mechanism` is the SASL mechanism used, e.g. 'SCRAM-SHA-256'. */
-  online: { jid: string; mechanism: string };
+  online: OnlineInfo;
   message: MessageEvent;
   presence: PresenceEvent;
   offline: OfflineEvent;
@@ -118,7 +141,7 @@ export class Client {
   on<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): this;
   off<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): this;
   /** Opens the session; rejects with an XmppError whose condition says why. */
-  connect(): Promise<{ jid: string; mechanism: string }>;
+  connect(): Promise<OnlineInfo>;
   /** Sends a message; returns its id (generated when not given). Throws TypeError for a bad
    * JID or text XML cannot carry, XmppError('not-connected') when not online. */
   sendMessage(message: { to: string; body?: string; type?: 'chat' | 'normal' | 'groupchat' | 'headline'; id?: string }): string;

@@ -45,6 +45,8 @@ struct xw_bosh {
     int terminate_pending;
     unsigned pause_pending; /* seconds for the next request's pause attribute */
     double last_empty_ms;   /* when the last empty request went out (polling) */
+    uint64_t last_new_rid;  /* the newest request handed out, and when */
+    double last_new_ms;
     slot slots[MAX_SLOTS];
 
     /* per-response parse results, filled by on_body */
@@ -69,6 +71,7 @@ void xw_bosh_config_default(xw_bosh_config *c) {
     c->backoff_base_ms = 250;
     c->backoff_max_ms = 8000;
     c->max_queued_bytes = (size_t)1024 * 1024;
+    c->request_gap_ms = 50;
 }
 
 static void set_condition(xw_bosh *b, const char *cond, const char *text) {
@@ -303,6 +306,14 @@ static int hand_out(xw_bosh *b, slot *s, double now_ms, xw_bosh_request *out) {
 
 static int is_polling(const xw_bosh *b) { return b->polling_s && (b->hold == 0 || b->wait_s == 0); }
 
+/* Whether the newest request is unanswered and younger than request_gap_ms. */
+static int gap_pending(const xw_bosh *b, double now_ms) {
+    if (!b->cfg.request_gap_ms || now_ms >= b->last_new_ms + b->cfg.request_gap_ms) return 0;
+    for (int i = 0; i < MAX_SLOTS; i++)
+        if (b->slots[i].st == SLOT_SENT && b->slots[i].rid == b->last_new_rid) return 1;
+    return 0;
+}
+
 int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
     if (b->state == XW_BOSH_IDLE || b->state == XW_BOSH_CLOSED) return 0;
     /* Retransmissions and the creation request first, lowest rid first. */
@@ -319,12 +330,22 @@ int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
     unsigned window = b->requests + (b->terminate_pending || b->pause_pending ? 1u : 0u);
     if (in_use >= window) return 0;
     if (!has_payload && in_use > 0) return 0;
+    /* Two requests sent close together may reach the server out of order
+     * (the first on a new connection, the second on a warm one). XEP-0124
+     * §14 has the server wait for the lower rid, but ejabberd (23.01 and
+     * later, ejabberd_bosh:active1) holds that lower request without then
+     * processing the waiting higher one, so both stall until `wait` ends.
+     * So a new request waits until the previous one, if still unanswered,
+     * has had request_gap_ms to arrive. */
+    if (!b->terminate_pending && !b->pause_pending && gap_pending(b, now_ms)) return 0;
     /* XEP-0124 §12: in a polling session (the server holds nothing),
      * empty requests are spaced by at least `polling` seconds. */
     if (!has_payload && is_polling(b) && now_ms < b->last_empty_ms + b->polling_s * 1000.0) return 0;
     if (!has_payload) b->last_empty_ms = now_ms;
     slot *s = new_slot(b);
     if (!s) return 0;
+    b->last_new_rid = s->rid;
+    b->last_new_ms = now_ms;
     if (build_body(b, s)) {
         set_condition(b, "internal-error", "out of memory");
         return 0;
@@ -467,6 +488,13 @@ double xw_bosh_next_deadline(const xw_bosh *b) {
     /* A polling session wakes up to send its next empty request. */
     if (b->state == XW_BOSH_ACTIVE && is_polling(b) && slots_in_use(b) == 0)
         d = b->last_empty_ms + b->polling_s * 1000.0;
+    /* Payload held back by the request gap goes out when it ends. */
+    int has_payload = b->queued.len || b->restart_pending || b->terminate_pending || b->pause_pending;
+    if (b->state == XW_BOSH_ACTIVE && has_payload && gap_pending(b, b->last_new_ms)) {
+        /* (terminate and pause never wait: a page being unloaded cannot) */
+        double at = b->last_new_ms + b->cfg.request_gap_ms;
+        if (d < 0 || at < d) d = at;
+    }
     for (int i = 0; i < MAX_SLOTS; i++) {
         const slot *s = &b->slots[i];
         if ((s->st == SLOT_SENT || s->st == SLOT_BACKOFF) && (d < 0 || s->deadline < d)) d = s->deadline;

@@ -29,6 +29,7 @@ typedef struct xw_bosh_config {
     unsigned backoff_base_ms;
     unsigned backoff_max_ms;
     size_t max_queued_bytes; /* payload waiting for the window to open */
+    unsigned request_gap_ms; /* least time between a request and the next while it is unanswered */
 } xw_bosh_config;
 
 void xw_bosh_config_default(xw_bosh_config *c);

@@ -270,6 +270,7 @@ int xw_client_set_option(xw_client *c, const char *name, const char *value) {
     else if (strcmp(name, "backoff_base_ms") == 0) c->bosh_cfg.backoff_base_ms = (unsigned)v;
     else if (strcmp(name, "backoff_max_ms") == 0) c->bosh_cfg.backoff_max_ms = (unsigned)v;
     else if (strcmp(name, "timeout_margin_ms") == 0) c->bosh_cfg.timeout_margin_ms = (unsigned)v;
+    else if (strcmp(name, "request_gap_ms") == 0 && v <= 10000) c->bosh_cfg.request_gap_ms = (unsigned)v;
     else if (strcmp(name, "iq_timeout_ms") == 0 && v > 0) c->iq_timeout_ms = (double)v;
     else if (strcmp(name, "max_pending_iqs") == 0 && v > 0) c->max_pending_iqs = v;
     else if (strcmp(name, "max_queued_bytes") == 0 && v > 0) c->bosh_cfg.max_queued_bytes = v;

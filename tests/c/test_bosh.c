@@ -21,6 +21,8 @@ static int on_stanza(void *ud, xw_node *st, double now) {
     return rc;
 }
 
+static unsigned next_request_gap_ms = 0;
+
 static void setup(harness *h, unsigned max_retries) {
     static const uint8_t seed[32] = {1, 2, 3};
     xw_init(seed);
@@ -29,6 +31,8 @@ static void setup(harness *h, unsigned max_retries) {
     xw_bosh_config_default(&cfg);
     cfg.to = "example.com";
     cfg.max_retries = max_retries;
+    cfg.request_gap_ms = next_request_gap_ms; /* 0 unless a test checks the gap */
+    next_request_gap_ms = 0;
     h->b = xw_bosh_new(&cfg, NULL, on_stanza, h);
     h->now = 1000;
 }
@@ -339,7 +343,37 @@ static void test_pause(void) {
     teardown(&h);
 }
 
+static void test_request_gap(void) {
+    harness h;
+    next_request_gap_ms = 50;
+    setup(&h, 3);
+    create(&h);
+    char body[1024];
+    double held, sent;
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    CHECK(xw_bosh_queue(h.b, "<presence xmlns='jabber:client'/>", 33) == 0, "queue");
+    CHECK(!take(&h, &sent, body, sizeof body),
+          "XEP-0124 §14 (ejabberd): no request while the previous one, unanswered, is under 50 ms old");
+    CHECK(xw_bosh_next_deadline(h.b) == h.now + 50, "woken when the gap ends (+%.0f)", xw_bosh_next_deadline(h.b) - h.now);
+    h.now += 50;
+    CHECK(take(&h, &sent, body, sizeof body) && strstr(body, "<presence"), "sent once the gap ended");
+    /* Terminate never waits: a page being unloaded has no later. */
+    CHECK(xw_bosh_terminate(h.b, NULL, 0) == 0, "terminate");
+    double term;
+    CHECK(take(&h, &term, body, sizeof body) && strstr(body, "type='terminate'"), "terminate goes out at once");
+    teardown(&h);
+    /* An answered previous request does not hold the next one back. */
+    next_request_gap_ms = 50;
+    setup(&h, 3);
+    create(&h);
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    answer(&h, held, "<body xmlns='http://jabber.org/protocol/httpbind'/>");
+    CHECK(take(&h, &sent, body, sizeof body), "the next held request at once, the previous one being answered");
+    teardown(&h);
+}
+
 int main(void) {
+    test_request_gap();
     test_polling_session();
     test_pause();
     test_session_creation();

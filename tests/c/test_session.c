@@ -79,6 +79,8 @@ static void start(script *s, int allow_plain) {
     CHECK(xw_client_set_option(s->c, "jid", "alice@example.com") == 0, "jid option");
     CHECK(xw_client_set_option(s->c, "password", "secret") == 0, "password option");
     CHECK(xw_client_set_option(s->c, "resource", "web") == 0, "resource option");
+    /* The scripted server answers in order at once: no gap needed. */
+    CHECK(xw_client_set_option(s->c, "request_gap_ms", "0") == 0, "request_gap_ms option");
     if (allow_plain) CHECK(xw_client_set_option(s->c, "allow_plain", "1") == 0, "allow_plain");
     if (next_option_name) {
         CHECK(xw_client_set_option(s->c, next_option_name, next_option_value) == 0, "option %s", next_option_name);
@@ -283,6 +285,7 @@ static xw_client *new_alice(const char *jid) {
     xw_client *c = xw_client_new();
     CHECK(xw_client_set_option(c, "jid", jid) == 0, "jid option");
     CHECK(xw_client_set_option(c, "password", "secret") == 0, "password option");
+    CHECK(xw_client_set_option(c, "request_gap_ms", "0") == 0, "request_gap_ms option");
     return c;
 }
 

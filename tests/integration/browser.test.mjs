@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startEjabberd } from '../support/ejabberd.mjs';
 import { startStaticServer } from '../support/static-server.mjs';
 import { launchBrowser } from '../support/browser.mjs';
+import { createClient } from '../../dist/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let server;
@@ -93,3 +94,65 @@ test('Chromium: a wrong password rejects with not-authorized', async () => {
   }, { service: server.boshUrl, domain: server.domain });
   assert.equal(condition, 'not-authorized');
 });
+
+test('XEP-0124 §14 + resume: bob reloads twice while alice sends 100 messages; each arrives once, in order, with no second login', async () => {
+  const tab = await browser.newPage();
+  const q = new URLSearchParams({ service: server.boshUrl, jid: `bob@${server.domain}`, password: 'bob-pw' });
+  await tab.goto(`${web.url}/tests/integration/pages/resume.html?${q}`);
+  const stored = (key) => tab.evaluate((k) => JSON.parse(sessionStorage.getItem(k) ?? '[]'), key).catch(() => []);
+  await waitFor(async () => (await stored('onlines')).length === 1, 10000, 'bob online');
+  const [first] = await stored('onlines');
+  assert.ok(first.mechanism && !first.resumed, 'the first load logs in');
+  const bobJid = first.jid;
+
+  const alice = createClient({ service: server.boshUrl, jid: `alice@${server.domain}`, password: 'alice-pw' });
+  const unavailable = [];
+  alice.on('presence', (p) => { if (p.from === bobJid && p.type === 'unavailable') unavailable.push(p); });
+  await alice.connect();
+  alice.sendPresence({ to: `bob@${server.domain}` });
+  const reloads = [];
+  try {
+    for (let i = 1; i <= 100; i++) {
+      alice.sendMessage({ to: bobJid, body: String(i) });
+      if (i === 30 || i === 70) {
+        // Reload while messages are in flight.
+        reloads.push(Date.now());
+        await tab.reload({ waitUntil: 'commit' });
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    let transcript = [];
+    await waitFor(async () => (transcript = await stored('transcript')).length >= 100, 15000,
+      () => `100 messages (have ${transcript.length}: ${transcript.join(',')})`);
+    await new Promise((r) => setTimeout(r, 500)); // duplicates would arrive now
+    transcript = await stored('transcript');
+    const expected = Array.from({ length: 100 }, (_, i) => String(i + 1));
+    assert.deepEqual(transcript, expected, 'every message shown exactly once, in order');
+    const onlines = await stored('onlines');
+    assert.equal(onlines.length, 3, JSON.stringify(onlines));
+    assert.ok(onlines.slice(1).every((o) => o.resumed === true && o.jid === bobJid),
+      `each reload resumes the same session: ${JSON.stringify(onlines)}`);
+    // mod_admin_extra: connection, ip, port, priority, node, uptime (s), status, resource, text.
+    const sessions = (await server.ctl('user_sessions_info', 'bob', server.domain)).trim().split('\n');
+    assert.equal(sessions.length, 1, `one server session for bob: ${sessions}`);
+    const [, , , , , uptime, , resource] = sessions[0].split('\t');
+    assert.equal(`bob@${server.domain}/${resource}`, bobJid, 'the session bound on the first load');
+    assert.ok(Number(uptime) >= Math.floor((Date.now() - first.at) / 1000) - 1,
+      `the server session is as old as the first login (uptime ${uptime} s): no second login`);
+    assert.deepEqual(unavailable, [], 'alice never saw bob go offline');
+    const firsts = (await stored('firstMessages')).slice(1);
+    console.log(`# reload -> resumed online: ${onlines.slice(1).map((o, k) => o.at - reloads[k]).join(', ')} ms; ` +
+      `reload -> first message shown by the new page: ${firsts.map((t, k) => t - reloads[k]).join(', ')} ms`);
+  } finally {
+    await alice.disconnect();
+    await tab.close();
+  }
+});
+
+async function waitFor(cond, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -74,6 +74,7 @@ modules:
   mod_stream_mgmt: {}
   mod_offline: {}
   mod_private: {}
+  mod_admin_extra: {}
 ${mam ? '  mod_mam:\n    default: always\n' : ''}${muc ? '  mod_muc:\n    host: "conference.localhost"\n    access_create: local\n    default_room_options:\n      mam: false\n' : ''}${extraYaml ?? ''}`;
 }
 
