@@ -1,10 +1,12 @@
 /* session.c: the XMPP session over BOSH and the public xw_client API.
  * It owns stream negotiation (features, SASL, restart, bind: RFC 6120 §6,
  * §7, XEP-0206 §5-6), IQ tracking with ids and timeouts (RFC 6120 §8.2.3),
- * dispatch of received stanzas into events, and the event queue. */
+ * dispatch of received stanzas into events, the event queue, and the
+ * catch-up from the archive that follows a lost session (XEP-0313). */
 #include "bosh.h"
 #include "im.h"
 #include "jid.h"
+#include "mam.h"
 #include "sasl.h"
 #include "util.h"
 #include "xml.h"
@@ -30,7 +32,11 @@ typedef enum {
     NEG_DONE
 } neg_state;
 
-typedef enum { IQ_APP = 0, IQ_BIND, IQ_SESSION } iq_purpose;
+typedef enum { IQ_APP = 0, IQ_BIND, IQ_SESSION, IQ_MAM } iq_purpose;
+
+/* Messages asked for per archive page; XEP-0313 §5.4.1 lets the server
+ * send fewer. */
+#define MAM_PAGE 100
 
 typedef struct pending_iq {
     char *id;
@@ -64,6 +70,17 @@ struct xw_client {
     unsigned id_counter;
     char id_prefix[12];
     int next_token;
+
+    /* Catch-up (XEP-0313): where the app last saw the archive, the query
+     * under way, and what the app has already been given. */
+    char *catch_up_after, *catch_up_start;
+    unsigned long catch_up_max;
+    int catching_up;
+    char *mam_queryid;
+    unsigned long mam_fetched, mam_delivered;
+    char *archive_jid; /* our bare JID: the archive's address and stanza-id 'by' */
+    xw_seen seen;
+    double now_ms;     /* the time of the call being handled */
 
     xw_bosh_request req;
     xw_buf saved;    /* the last xw_client_save() result */
@@ -259,6 +276,10 @@ int xw_client_set_option(xw_client *c, const char *name, const char *value) {
     }
     if (strcmp(name, "password") == 0) return replace_str(&c->password, value);
     if (strcmp(name, "resource") == 0) return *value ? replace_str(&c->resource, value) : XW_ERR_INVALID;
+    if (strcmp(name, "catch_up_after") == 0 || strcmp(name, "catch_up_start") == 0) {
+        if (!*value || !xw_im_is_xml_text(value) || strlen(value) > 256) return XW_ERR_INVALID;
+        return replace_str(name[9] == 'a' ? &c->catch_up_after : &c->catch_up_start, value);
+    }
     unsigned long v;
     if (parse_uint(value, 1000000000UL, &v)) return XW_ERR_INVALID;
     if (strcmp(name, "secure") == 0) c->secure = v != 0;
@@ -273,6 +294,7 @@ int xw_client_set_option(xw_client *c, const char *name, const char *value) {
     else if (strcmp(name, "request_gap_ms") == 0 && v <= 10000) c->bosh_cfg.request_gap_ms = (unsigned)v;
     else if (strcmp(name, "iq_timeout_ms") == 0 && v > 0) c->iq_timeout_ms = (double)v;
     else if (strcmp(name, "max_pending_iqs") == 0 && v > 0) c->max_pending_iqs = v;
+    else if (strcmp(name, "catch_up_max") == 0 && v > 0) c->catch_up_max = v;
     else if (strcmp(name, "max_queued_bytes") == 0 && v > 0) c->bosh_cfg.max_queued_bytes = v;
     else if (strcmp(name, "max_stanza_bytes") == 0 && v > 0) c->limits.max_stanza_bytes = v;
     else if (strcmp(name, "max_body_bytes") == 0 && v > 0) c->limits.max_body_bytes = v;
@@ -405,16 +427,91 @@ static void start_bind(xw_client *c, const xw_node *features) {
     else c->neg = NEG_BINDING;
 }
 
+static void send_initial_presence(xw_client *c) {
+    if (!c->initial_presence) return;
+    xw_node *p = NULL;
+    int rc = xw_im_build_presence(&p, NULL, NULL, NULL, NULL);
+    if (!rc) rc = send_node(c, p);
+    if (rc) emit_error(c, "internal-error", "could not send initial presence");
+    xw_node_free(p);
+}
+
+/* ---------------------------------------------------------------- catch-up
+ * After a lost session the app gives the archive id of the last message it
+ * saw (or, having seen none, when the lost session began). Before sending
+ * initial presence we page through our archive from there (XEP-0313 §4,
+ * RSM 'after'), delivering what the app never got, in archive order. Only
+ * then is presence sent: until it is, messages to our bare JID wait in
+ * offline storage (RFC 6121 §8.5.2.1.1) instead of racing the archive
+ * pages, and when they come we drop the ones the archive already gave. */
+
+static void finish_catch_up(xw_client *c, const char *condition, int complete) {
+    if (!c->catching_up) return;
+    c->catching_up = 0;
+    free(c->mam_queryid);
+    c->mam_queryid = NULL;
+    char buf[112];
+    xw_format(buf, sizeof buf, "{\"type\":\"caught-up\",\"count\":%llu,\"complete\":%s", (unsigned long long)c->mam_delivered,
+              complete ? "true" : "false");
+    int rc;
+    size_t mark = event_begin(c, &rc);
+    if (!rc) rc = xw_buf_append_str(&c->events, buf);
+    if (!rc) rc = json_kv(&c->events, "condition", condition);
+    event_end(c, mark, rc);
+    send_initial_presence(c);
+}
+
+static void send_mam_query(xw_client *c, const char *after) {
+    char *id;
+    free(c->mam_queryid);
+    c->mam_queryid = new_id(c);
+    if (!c->mam_queryid || !track_iq(c, NULL, IQ_MAM, 0, c->now_ms, &id)) {
+        finish_catch_up(c, "resource-constraint", 0);
+        return;
+    }
+    unsigned long left = c->catch_up_max - c->mam_fetched;
+    xw_node *iq = NULL;
+    int rc = xw_mam_build_query(&iq, id, c->mam_queryid, after, c->catch_up_start,
+                                (unsigned)(left < MAM_PAGE ? left : MAM_PAGE));
+    if (!rc) rc = send_node(c, iq);
+    xw_node_free(iq);
+    if (rc) {
+        untrack_iq(c, c->niqs - 1);
+        finish_catch_up(c, "internal-error", 0);
+    }
+}
+
+/* The archive query's IQ answer: page on, or finish. */
+static void catch_up_page_done(xw_client *c, const xw_node *st, int ok) {
+    if (!c->catching_up) return;
+    int complete = 0;
+    const char *last = NULL;
+    if (!ok) {
+        /* No archive (feature-not-implemented, service-unavailable) or the
+         * id is gone (item-not-found): nothing more to fetch. */
+        const xw_node *err = xw_node_child(st, "error", NULL);
+        const xw_node *cond = err ? xw_node_child(err, NULL, NS_STANZAS) : NULL;
+        finish_catch_up(c, cond ? cond->name : "undefined-condition", 0);
+    } else if (xw_mam_fin(st, &complete, &last)) {
+        finish_catch_up(c, "bad-format", 0);
+    } else if (complete || !last) {
+        finish_catch_up(c, NULL, complete);
+    } else if (c->mam_fetched >= c->catch_up_max) {
+        finish_catch_up(c, "resource-constraint", 0);
+    } else {
+        send_mam_query(c, last);
+    }
+}
+
 static void go_online(xw_client *c) {
     c->neg = NEG_ONLINE;
     emit_str2(c, "online", "jid", c->bound_jid, "mechanism", c->mech_name);
     emit_status(c, "online");
-    if (c->initial_presence) {
-        xw_node *p = NULL;
-        int rc = xw_im_build_presence(&p, NULL, NULL, NULL, NULL);
-        if (!rc) rc = send_node(c, p);
-        if (rc) emit_error(c, "internal-error", "could not send initial presence");
-        xw_node_free(p);
+    if (c->catch_up_after || c->catch_up_start) {
+        c->catching_up = 1;
+        send_mam_query(c, c->catch_up_after);
+    } else {
+        send_initial_presence(c);
     }
 }
 
@@ -452,7 +549,16 @@ static void bind_result(xw_client *c, const xw_node *st) {
         fail_session(c, "bad-format", "the server bound no valid JID");
         return;
     }
+    xw_buf bare = {0};
+    int rc = xw_jid_bare(&parsed, &bare);
     xw_jid_free(&parsed);
+    if (rc) {
+        xw_buf_free(&text);
+        fail_session(c, "internal-error", "out of memory");
+        return;
+    }
+    free(c->archive_jid);
+    c->archive_jid = xw_buf_take(&bare);
     free(c->bound_jid);
     c->bound_jid = xw_buf_take(&text);
     if (c->session_required) send_session_iq(c);
@@ -523,6 +629,7 @@ static void on_iq(xw_client *c, const xw_node *st) {
         untrack_iq(c, i);
         if (purpose == IQ_BIND && c->neg == NEG_BINDING) bind_result(c, st);
         else if (purpose == IQ_SESSION && c->neg == NEG_SESSION) go_online(c);
+        else if (purpose == IQ_MAM) catch_up_page_done(c, st, strcmp(type, "result") == 0);
         return;
     }
     /* An answer to nothing we asked: ignore (RFC 6120 §8.2.3). */
@@ -533,8 +640,6 @@ static void emit_stanza_event(xw_client *c, const char *type, const xw_node *st)
     size_t mark = event_begin(c, &rc);
     if (rc) {
         event_end(c, mark, rc);
-    } else if (!strcmp(type, "message")) {
-        event_end(c, mark, xw_im_message_event(st, &c->events));
     } else if (!strcmp(type, "presence")) {
         event_end(c, mark, xw_im_presence_event(st, &c->events));
     } else {
@@ -547,9 +652,64 @@ static void emit_stanza_event(xw_client *c, const char *type, const xw_node *st)
     }
 }
 
+/* Emits a message event with the archive fields added. */
+static void emit_message(xw_client *c, const xw_node *m, const char *stanza_id, const char *delay, int archived) {
+    int rc;
+    size_t mark = event_begin(c, &rc);
+    if (!rc) rc = xw_im_message_event(m, &c->events);
+    if (!rc) rc = json_kv(&c->events, "stanzaId", stanza_id);
+    if (!rc) rc = json_kv(&c->events, "delay", delay);
+    if (!rc && archived) rc = xw_buf_append_str(&c->events, ",\"archived\":true");
+    event_end(c, mark, rc);
+}
+
+/* A result of our archive query (XEP-0313 §5.3). */
+static void on_archived(xw_client *c, const xw_node *st) {
+    const char *queryid = NULL, *archive_id = NULL, *stamp = NULL;
+    const xw_node *m = xw_mam_result(st, &queryid, &archive_id, &stamp);
+    const char *from = xw_node_attr(st, "from");
+    /* XEP-0313 §9.2: only results of our open query, from our own archive. */
+    if (!c->catching_up || !c->archive_jid || !queryid || strcmp(queryid, c->mam_queryid) != 0 ||
+        (from && !xw_jid_equal(from, c->archive_jid, 0))) {
+        emit_error(c, "spoofed-archive-result", "dropped an archive result that answers no query of ours (XEP-0313 §9.2)");
+        return;
+    }
+    if (!m) {
+        emit_error(c, "bad-format", "dropped a malformed archive result (XEP-0313 §5.3)");
+        return;
+    }
+    c->mam_fetched++;
+    const char *sender = xw_node_attr(m, "from");
+    const char *id = xw_node_attr(m, "id");
+    /* Our own outgoing messages are archived too; the app sent those. */
+    if (sender && xw_jid_equal(sender, c->archive_jid, 1)) return;
+    if (xw_seen_has(&c->seen, 's', archive_id, NULL)) return;
+    xw_seen_add(&c->seen, 's', archive_id, NULL);
+    /* Offline storage may hand the same message over again after presence. */
+    if (id) xw_seen_add(&c->seen, 'm', sender, id);
+    c->mam_delivered++;
+    emit_message(c, m, archive_id, stamp, 1);
+}
+
+/* A live message: delivered unless the archive already gave it. */
+static void on_message(xw_client *c, const xw_node *st) {
+    if (xw_node_child(st, "result", XW_NS_MAM)) {
+        on_archived(c, st);
+        return;
+    }
+    const char *stanza_id = c->archive_jid ? xw_mam_stanza_id(st, c->archive_jid) : NULL;
+    const char *id = xw_node_attr(st, "id");
+    if (stanza_id) {
+        if (xw_seen_has(&c->seen, 's', stanza_id, NULL)) return;
+        xw_seen_add(&c->seen, 's', stanza_id, NULL);
+    }
+    if (id && xw_seen_has(&c->seen, 'm', xw_node_attr(st, "from"), id)) return;
+    emit_message(c, st, stanza_id, NULL, 0);
+}
+
 static int on_stanza(void *ud, xw_node *st, double now_ms) {
     xw_client *c = ud;
-    (void)now_ms;
+    c->now_ms = now_ms;
     const char *ns = st->ns ? st->ns : "";
     if (strcmp(ns, XW_NS_STREAMS) == 0 && strcmp(st->name, "error") == 0) {
         const xw_node *cond = xw_node_child(st, NULL, NS_STREAM_ERRORS);
@@ -565,8 +725,9 @@ static int on_stanza(void *ud, xw_node *st, double now_ms) {
         on_iq(c, st);
     } else if (c->neg != NEG_ONLINE) {
         /* Nothing else belongs before the session is online. */
-    } else if (strcmp(ns, XW_NS_CLIENT) == 0 &&
-               (!strcmp(st->name, "message") || !strcmp(st->name, "presence"))) {
+    } else if (strcmp(ns, XW_NS_CLIENT) == 0 && !strcmp(st->name, "message")) {
+        on_message(c, st);
+    } else if (strcmp(ns, XW_NS_CLIENT) == 0 && !strcmp(st->name, "presence")) {
         emit_stanza_event(c, st->name, st);
     } else {
         emit_stanza_event(c, "stanza", st);
@@ -609,6 +770,7 @@ xw_client *xw_client_new(void) {
     c->initial_presence = 1;
     c->iq_timeout_ms = 30000;
     c->max_pending_iqs = 256;
+    c->catch_up_max = 10000;
     uint8_t r[4];
     xw_random_bytes(r, sizeof r);
     /* Random per-client id prefix so ids are not guessable across sessions. */
@@ -632,6 +794,10 @@ void xw_client_free(xw_client *c) {
     free(c->bound_jid);
     free(c->fail_condition);
     free(c->fail_text);
+    free(c->catch_up_after);
+    free(c->catch_up_start);
+    free(c->mam_queryid);
+    free(c->archive_jid);
     xw_buf_free(&c->saved);
     xw_buf_free(&c->events);
     xw_buf_free(&c->out);
@@ -686,9 +852,12 @@ double xw_client_next_deadline(const xw_client *c) {
 void xw_client_tick(xw_client *c, double now_ms) {
     if (!c->bosh) return;
     xw_bosh_tick(c->bosh, now_ms);
+    c->now_ms = now_ms;
+    int archive_timed_out = 0;
     for (size_t i = 0; i < c->niqs;) {
         pending_iq *q = &c->iqs[i];
         if (q->deadline >= 0 && now_ms >= q->deadline) {
+            if (q->purpose == IQ_MAM) archive_timed_out = 1;
             if (q->token) {
                 char buf[96];
                 xw_format(buf, sizeof buf, "{\"type\":\"iq\",\"token\":%d,\"ok\":false,\"condition\":\"timeout\"",
@@ -700,6 +869,7 @@ void xw_client_tick(xw_client *c, double now_ms) {
             i++;
         }
     }
+    if (archive_timed_out) finish_catch_up(c, "timeout", 0);
     check_closed(c);
 }
 
@@ -872,6 +1042,16 @@ int xw_client_resume(xw_client *c, const char *saved, size_t len, double now_ms)
         free(c->bound_jid);
         c->bound_jid = NULL;
         return rc == XW_ERR_NOMEM || rc == XW_ERR_JID ? rc : XW_ERR_INVALID;
+    }
+    /* The archive's address: the saved JID is ours (on_saved_body checked). */
+    xw_jid parsed;
+    xw_buf bare = {0};
+    if (c->bound_jid && !xw_jid_parse(c->bound_jid, strlen(c->bound_jid), &parsed)) {
+        if (!xw_jid_bare(&parsed, &bare)) {
+            free(c->archive_jid);
+            c->archive_jid = xw_buf_take(&bare);
+        }
+        xw_jid_free(&parsed);
     }
     c->neg = NEG_ONLINE;
     c->mech_name = NULL;

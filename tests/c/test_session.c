@@ -98,7 +98,8 @@ static void start(script *s, int allow_plain) {
     drain(s);
 }
 
-static void go_online(script *s) {
+/* Logs in up to the bind result; go_online() also checks presence. */
+static void log_in(script *s) {
     start(s, 1);
     /* "\0alice\0secret" in base64 is AGFsaWNlAHNlY3JldA== */
     CHECK(strstr(last_body(s), "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAHNlY3JldA==</auth>") != NULL,
@@ -117,6 +118,10 @@ static void go_online(script *s) {
     reply(s, bind);
     CHECK(strstr(s->events.data, "{\"type\":\"online\",\"jid\":\"alice@example.com/web\",\"mechanism\":\"PLAIN\"}") != NULL,
           "online event with the bound JID: %s", s->events.data);
+}
+
+static void go_online(script *s) {
+    log_in(s);
     CHECK(strstr(last_body(s), "<presence xmlns='jabber:client'/>") != NULL, "RFC 6121 §4.2: initial presence sent");
 }
 
@@ -367,6 +372,141 @@ static void test_resume(void) {
     xw_buf_free(&s.events);
 }
 
+/* The queryid of the archive query in the last request. */
+static void last_queryid(script *s, char *out, size_t cap) {
+    const char *q = strstr(last_body(s), "queryid='");
+    out[0] = '\0';
+    if (q) snprintf(out, cap, "%.*s", (int)strcspn(q + 9, "'"), q + 9);
+}
+
+/* An archive result message for query `qid` (XEP-0313 §5.3). */
+static void archived(char *out, size_t cap, const char *outer_from, const char *qid, const char *archive_id,
+                     const char *from, const char *id, const char *body) {
+    snprintf(out, cap,
+             "<message xmlns='jabber:client' to='alice@example.com/web'%s%s%s>"
+             "<result xmlns='urn:xmpp:mam:2' queryid='%s' id='%s'><forwarded xmlns='urn:xmpp:forward:0'>"
+             "<delay xmlns='urn:xmpp:delay' stamp='2026-11-24T10:00:00Z'/>"
+             "<message xmlns='jabber:client' from='%s' to='alice@example.com/old' type='chat' id='%s'><body>%s</body></message>"
+             "</forwarded></result></message>",
+             outer_from ? " from='" : "", outer_from ? outer_from : "", outer_from ? "'" : "", qid, archive_id, from, id,
+             body);
+}
+
+static void test_catch_up(void) {
+    script s;
+    char qid[48], iqid[48], buf[2048];
+    next_option_name = "catch_up_after";
+    next_option_value = "A0";
+    log_in(&s);
+    flush_until(&s, "urn:xmpp:mam:2");
+    CHECK(strstr(last_body(&s), "<query xmlns='urn:xmpp:mam:2' queryid='") &&
+              strstr(last_body(&s), "<set xmlns='http://jabber.org/protocol/rsm'><max>100</max><after>A0</after></set>"),
+          "XEP-0313 §4 + XEP-0059 §2.2: archive query after the last id the app saw: %s", last_body(&s));
+    for (int i = 0; i < s.n; i++)
+        CHECK(!strstr(s.bodies[i], "<presence"), "RFC 6121 §8.5.2.1.1: no presence before the catch-up ends, so "
+              "messages wait in offline storage instead of racing it: %s", s.bodies[i]);
+    last_queryid(&s, qid, sizeof qid);
+    last_iq_id(&s, iqid, sizeof iqid);
+    xw_buf_clear(&s.events);
+
+    archived(buf, sizeof buf, "mallory@evil.example", qid, "F1", "bob@example.com/x", "f1", "forged");
+    reply(&s, buf);
+    CHECK(strstr(s.events.data, "spoofed-archive-result") && !strstr(s.events.data, "forged"),
+          "XEP-0313 §9.2: a result not from our own archive is dropped: %s", s.events.data);
+    archived(buf, sizeof buf, NULL, "other-query", "F2", "bob@example.com/x", "f2", "forged2");
+    reply(&s, buf);
+    CHECK(!strstr(s.events.data, "forged2"), "XEP-0313 §9.2: a result for another query is dropped: %s", s.events.data);
+    xw_buf_clear(&s.events);
+    archived(buf, sizeof buf, "alice@example.com", qid, "A1", "bob@example.com/x", "m1", "one");
+    reply(&s, buf);
+    archived(buf, sizeof buf, NULL, qid, "A2", "alice@example.com/phone", "mine", "sent by me");
+    reply(&s, buf);
+    CHECK(strstr(s.events.data, "\"body\":\"one\"") && strstr(s.events.data, "\"stanzaId\":\"A1\"") &&
+              strstr(s.events.data, "\"delay\":\"2026-11-24T10:00:00Z\",\"archived\":true") &&
+              strstr(s.events.data, "\"from\":\"bob@example.com/x\""),
+          "XEP-0313 §5.3: the archived message is delivered with its archive id and time: %s", s.events.data);
+    CHECK(!strstr(s.events.data, "sent by me"), "our own archived outgoing messages are not delivered: %s", s.events.data);
+
+    /* Not the last page: ask for the next one after its last id. */
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s'><fin xmlns='urn:xmpp:mam:2'>"
+             "<set xmlns='http://jabber.org/protocol/rsm'><first>A1</first><last>A2</last></set></fin></iq>", iqid);
+    reply(&s, buf);
+    flush_until(&s, "<after>A2</after>");
+    CHECK(strstr(last_body(&s), "<after>A2</after>") != NULL, "XEP-0313 §5.4.2: next page after the last id: %s",
+          last_body(&s));
+    CHECK(!strstr(s.events.data, "caught-up"), "not caught up after an incomplete page: %s", s.events.data);
+    last_queryid(&s, qid, sizeof qid);
+    last_iq_id(&s, iqid, sizeof iqid);
+    archived(buf, sizeof buf, NULL, qid, "A3", "bob@example.com/x", "m3", "three");
+    reply(&s, buf);
+    archived(buf, sizeof buf, NULL, qid, "A1", "bob@example.com/x", "m1", "one again");
+    reply(&s, buf);
+    CHECK(!strstr(s.events.data, "one again"), "an archive id already delivered is not delivered twice: %s", s.events.data);
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s'><fin xmlns='urn:xmpp:mam:2' complete='true'>"
+             "<set xmlns='http://jabber.org/protocol/rsm'><last>A3</last></set></fin></iq>", iqid);
+    reply(&s, buf);
+    CHECK(strstr(s.events.data, "{\"type\":\"caught-up\",\"count\":2,\"complete\":true}") != NULL,
+          "XEP-0313 §5.4.3: complete='true' ends the catch-up: %s", s.events.data);
+    flush_until(&s, "<presence");
+    CHECK(strstr(last_body(&s), "<presence xmlns='jabber:client'/>") != NULL, "RFC 6121 §4.2: presence once caught up");
+
+    /* Offline storage now hands over what the archive already gave. */
+    xw_buf_clear(&s.events);
+    reply(&s, "<message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com' type='chat' id='m3'>"
+              "<body>three offline</body><delay xmlns='urn:xmpp:delay' stamp='2026-11-24T10:00:00Z'/></message>");
+    CHECK(!strstr(s.events.data, "three offline"), "a message the archive delivered is not delivered again from "
+          "offline storage: %s", s.events.data);
+    reply(&s, "<message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com/web' type='chat' id='m4'>"
+              "<body>four</body><stanza-id xmlns='urn:xmpp:sid:0' by='mallory@evil.example' id='X'/>"
+              "<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='A4'/></message>");
+    CHECK(strstr(s.events.data, "\"body\":\"four\"") && strstr(s.events.data, "\"stanzaId\":\"A4\"") &&
+              !strstr(s.events.data, "\"stanzaId\":\"X\""),
+          "XEP-0359 §4: only the stanza-id by our own archive counts: %s", s.events.data);
+    xw_buf_clear(&s.events);
+    reply(&s, "<message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com/web' type='chat' id='m4b'>"
+              "<body>four again</body><stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='A4'/></message>");
+    CHECK(!strstr(s.events.data, "four again"), "XEP-0359: an archive id already delivered is dropped: %s", s.events.data);
+    archived(buf, sizeof buf, NULL, qid, "A9", "bob@example.com/x", "late", "late result");
+    reply(&s, buf);
+    CHECK(strstr(s.events.data, "spoofed-archive-result") && !strstr(s.events.data, "late result"),
+          "XEP-0313 §9.2: a result after the query ended is dropped: %s", s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+
+    /* No archive on the server: the error ends the catch-up, presence goes. */
+    next_option_name = "catch_up_start";
+    next_option_value = "2026-11-24T09:59:00Z";
+    log_in(&s);
+    flush_until(&s, "urn:xmpp:mam:2");
+    CHECK(strstr(last_body(&s), "<field var='start'><value>2026-11-24T09:59:00Z</value></field>") != NULL,
+          "XEP-0313 §4.1.2: with no id seen, the query starts at a time: %s", last_body(&s));
+    last_iq_id(&s, iqid, sizeof iqid);
+    xw_buf_clear(&s.events);
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='error' id='%s'><error type='cancel'>"
+             "<feature-not-implemented xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>", iqid);
+    reply(&s, buf);
+    CHECK(strstr(s.events.data, "{\"type\":\"caught-up\",\"count\":0,\"complete\":false,\"condition\":\"feature-not-implemented\"}") != NULL,
+          "an archive error ends the catch-up with its condition: %s", s.events.data);
+    flush_until(&s, "<presence");
+    CHECK(strstr(last_body(&s), "<presence xmlns='jabber:client'/>") != NULL, "presence after a failed catch-up");
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+
+    /* No answer: the IQ timeout ends it too. */
+    next_option_name = "catch_up_after";
+    next_option_value = "A0";
+    log_in(&s);
+    flush_until(&s, "urn:xmpp:mam:2");
+    xw_buf_clear(&s.events);
+    s.now += 30001;
+    xw_client_tick(s.c, s.now);
+    drain(&s);
+    CHECK(strstr(s.events.data, "\"complete\":false,\"condition\":\"timeout\"") != NULL,
+          "RFC 6120 §8.2.3: an unanswered archive query times out: %s", s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+}
+
 int main(void) {
     test_plain_refused_over_http();
     test_auth_failure();
@@ -375,5 +515,6 @@ int main(void) {
     test_options();
     test_limits();
     test_resume();
+    test_catch_up();
     return check_report("test_session");
 }
