@@ -48,7 +48,11 @@ const OPTION_NAMES = {
   maxAttributeLength: 'max_attr_len',
   maxPendingIqs: 'max_pending_iqs',
   maxQueuedBytes: 'max_queued_bytes',
+  catchUpMax: 'catch_up_max',
 };
+// With no archive id seen yet, catch-up starts this long before the lost
+// session went online: client and server clocks differ.
+const CATCH_UP_CLOCK_MARGIN_MS = 60000;
 
 function optionValue(v) {
   if (typeof v === 'boolean') return v ? '1' : '0';
@@ -86,6 +90,10 @@ export class Client {
   #outbox = []; // messages sent while reconnecting, sent once online again
   #resuming = false; // this session was resumed and has had no answer yet
   #suspended = false; // saved for the next page on pagehide; nothing runs
+  // Where a new login catches up from the archive (XEP-0313): the archive
+  // id of the last message delivered, else when the first session began.
+  #lastStanzaId = null;
+  #firstOnlineAt = null; // wall clock, ms
 
   constructor(options) {
     if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
@@ -173,6 +181,16 @@ export class Client {
     const key = this.#storageKey();
     const saved = storage.getItem(key);
     if (saved !== null) storage.removeItem(key);
+    try {
+      const point = JSON.parse(storage.getItem(`${key}:catch-up`) ?? 'null');
+      storage.removeItem(`${key}:catch-up`);
+      if (point && typeof point === 'object') {
+        if (typeof point.after === 'string') this.#lastStanzaId = point.after;
+        if (Number.isFinite(point.since)) this.#firstOnlineAt = point.since;
+      }
+    } catch {
+      // A damaged catch-up point: no catch-up if the resume fails.
+    }
     return saved;
   }
 
@@ -184,6 +202,10 @@ export class Client {
     if (!ptr) return false;
     try {
       storage.setItem(this.#storageKey(), this.#core.readString(ptr, x.xw_client_save_len(this.#c)));
+      // If the saved session is gone when the next page comes, its new
+      // login catches up from here.
+      storage.setItem(`${this.#storageKey()}:catch-up`,
+        JSON.stringify({ after: this.#lastStanzaId, since: this.#firstOnlineAt }));
       return true;
     } catch {
       return false; // quota: the next page logs in again
@@ -192,7 +214,7 @@ export class Client {
 
   // One BOSH session in the core: made by connect(), and again by each
   // reconnection after the session was lost.
-  #openSession(saved = null) {
+  #openSession(saved = null, catchUp = false) {
     const core = this.#core;
     const { x } = core;
     const c = x.xw_client_new();
@@ -209,6 +231,19 @@ export class Client {
     set('secure', new URL(this.#opts.service).protocol === 'https:' ? '1' : '0');
     for (const [js, cName] of Object.entries(OPTION_NAMES)) {
       if (this.#opts[js] !== undefined) set(cName, optionValue(this.#opts[js]));
+    }
+    if (catchUp && this.#opts.catchUp !== false) {
+      // A new login after a lost one: fetch what the lost session may have
+      // missed from the archive before presence goes out (see core), and
+      // take the lost session's resource back, so the server closes that
+      // ghost at once instead of routing messages to it until it times out
+      // (RFC 6120 §7.7.2.2).
+      if (this.#lastStanzaId && this.#lastStanzaId.length <= 256) set('catch_up_after', this.#lastStanzaId);
+      else if (this.#firstOnlineAt !== null) {
+        set('catch_up_start', new Date(this.#firstOnlineAt - CATCH_UP_CLOCK_MARGIN_MS).toISOString().replace(/\.\d+Z$/, 'Z'));
+      }
+      const resource = this.#jid?.split('/').slice(1).join('/');
+      if (resource && this.#opts.resource === undefined) set('resource', resource);
     }
     if (saved) {
       const bytes = new TextEncoder().encode(saved);
@@ -472,6 +507,7 @@ export class Client {
       case 'online':
         this.#jid = ev.jid;
         this.#everOnline = true;
+        this.#firstOnlineAt ??= Date.now();
         this.#attempt = 0;
         const info = ev.resumed ? { jid: ev.jid, resumed: true } : { jid: ev.jid, mechanism: ev.mechanism };
         this.#emit('online', info);
@@ -481,11 +517,22 @@ export class Client {
           this.#connectWaiter = null;
         }
         break;
-      case 'message':
-        this.#emit('message', {
+      case 'message': {
+        if (ev.stanzaId) this.#lastStanzaId = ev.stanzaId;
+        const m = {
           from: ev.from, to: ev.to, id: ev.id, type: ev.messageType,
           body: ev.body, subject: ev.subject, thread: ev.thread, xml: ev.xml,
-        });
+        };
+        if (ev.stanzaId) m.stanzaId = ev.stanzaId;
+        if (ev.archived) {
+          m.archived = true;
+          if (ev.delay) m.delay = ev.delay;
+        }
+        this.#emit('message', m);
+        break;
+      }
+      case 'caught-up':
+        this.#emit('caughtUp', { count: ev.count, complete: ev.complete, condition: ev.condition ?? null });
         break;
       case 'presence':
         this.#emit('presence', {
@@ -525,7 +572,7 @@ export class Client {
       this.#status = 'reconnecting';
       this.#emit('status', { status: 'reconnecting', attempt: 0, delay: 0, reason });
       try {
-        this.#openSession();
+        this.#openSession(null, true);
       } catch (err) {
         this.#finish(err.condition ?? 'internal-error', err.message);
       }
@@ -545,7 +592,7 @@ export class Client {
       this.#reconnectTimer = setTimeout(() => {
         this.#reconnectTimer = null;
         try {
-          this.#openSession();
+          this.#openSession(null, true);
         } catch (err) {
           this.#finish(err.condition ?? 'internal-error', err.message);
         }

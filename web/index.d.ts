@@ -54,6 +54,15 @@ export interface ClientOptions {
   reconnectMaxDelayMs?: number;
   /** Attempts before giving up with an 'offline' event (default 10). */
   maxReconnectAttempts?: number;
+  /** After a reconnection, fetch what the lost session missed from the server's message archive
+   * (XEP-0313) before sending presence: everything after the last archived message delivered
+   * (or, if none was, since a minute before the first login), in order, each message once. The
+   * reconnection also takes the lost session's resource back, so the server closes that ghost.
+   * A 'caughtUp' event follows. Default true. */
+  catchUp?: boolean;
+  /** Most archived messages one catch-up fetches (default 10000); if more are waiting, 'caughtUp'
+   * says complete: false and condition 'resource-constraint'. */
+  catchUpMax?: number;
   /** Least time in ms between sending a request and the next one while the first is unanswered
    * (default 50). Requests sent closer may reach the server out of order, and ejabberd then
    * stalls both until `wait` ends. 0 sends at once. */
@@ -84,6 +93,12 @@ export interface MessageEvent {
   thread?: string;
   /** The whole stanza as XML, for extensions. */
   xml: string;
+  /** The id our server's archive gave the message (XEP-0359 stanza-id by our bare JID). */
+  stanzaId?: string;
+  /** true for a message fetched from the archive by a catch-up after a reconnection. */
+  archived?: boolean;
+  /** For an archived message: when the server received it (XEP-0203 stamp). */
+  delay?: string;
 }
 
 export interface PresenceEvent {
@@ -122,6 +137,10 @@ export interface ClientEvents {
   offline: OfflineEvent;
   /** `attempt`, `delay` (ms) and `reason` come with 'reconnecting'. */
   status: { status: Status; attempt?: number; delay?: number; reason?: string };
+  /** A catch-up after a reconnection ended: `count` archived messages were delivered; `complete`
+   * is false when the archive said there was more (or failed: `condition` says why, e.g.
+   * 'feature-not-implemented' on a server without an archive, 'timeout'). */
+  caughtUp: { count: number; complete: boolean; condition: string | null };
   /** A stanza the library does not handle itself. */
   stanza: { xml: string };
   /** Something went wrong but the session goes on (a dropped stanza, a limit). */

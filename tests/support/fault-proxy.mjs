@@ -6,6 +6,8 @@
 // (bytes of one connection keep their order). A reset on the way in means
 // the server never saw the request; on the way out, the server acted on it
 // and the client lost the answer. Same seed, same sequence of decisions.
+// A blackout (setBlackout) is the network gone: every connection open or
+// new is reset, in both directions, until it ends.
 import net from 'node:net';
 
 /** mulberry32: a small, fast, seedable generator; plenty for fault draws. */
@@ -22,16 +24,25 @@ export function seededRandom(seed) {
 
 /**
  * Starts the proxy in front of 127.0.0.1:targetPort.
- * Returns { port, counts: { connections, chunks, resetsIn, resetsOut, delays }, setFaults(bool), close() }.
+ * Returns { port, counts: { connections, chunks, resetsIn, resetsOut, delays, blackedOut },
+ * setFaults(bool), setBlackout(bool), close() }.
  */
 export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayRate = 0.1, maxDelayMs = 20 }) {
   const random = seededRandom(seed);
-  const counts = { connections: 0, chunks: 0, resetsIn: 0, resetsOut: 0, delays: 0 };
+  const counts = { connections: 0, chunks: 0, resetsIn: 0, resetsOut: 0, delays: 0, blackedOut: 0 };
   const sockets = new Set();
+  const links = new Set(); // breakBoth of each open connection
   let faults = true;
+  let blackout = false;
 
   const server = net.createServer((client) => {
     counts.connections++;
+    if (blackout) {
+      counts.blackedOut++;
+      client.on('error', () => {});
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect(targetPort, '127.0.0.1');
     sockets.add(client);
     sockets.add(upstream);
@@ -39,9 +50,12 @@ export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayR
     const breakBoth = () => {
       if (broken) return;
       broken = true;
+      links.delete(breakBoth);
       client.resetAndDestroy();
       upstream.resetAndDestroy();
     };
+    links.add(breakBoth);
+    client.on('close', () => links.delete(breakBoth));
     // One ordered lane per direction: a delayed chunk holds back the ones
     // after it, as a slow network would.
     const lane = (from, to, dir) => {
@@ -86,6 +100,15 @@ export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayR
         /** Faults off: the proxy just forwards (for a clean login or logout). */
         setFaults(on) {
           faults = on;
+        },
+        /** Network gone: resets every open connection and each new one until turned off. */
+        setBlackout(on) {
+          blackout = on;
+          if (!on) return;
+          for (const breakBoth of [...links]) {
+            counts.blackedOut++;
+            breakBoth();
+          }
         },
         close: () => new Promise((res) => {
           for (const s of sockets) s.destroy();

@@ -1,0 +1,113 @@
+// catchup.test.mjs: bob's network goes dark while alice keeps writing. The
+// messages ejabberd pushed into bob's dying session are gone from the wire;
+// when bob's network comes back his client logs in again and fetches them
+// from the server's archive (XEP-0313) before sending presence, so he sees
+// every message once, in order. Run without catch-up, the same blackout
+// loses messages: that is what the feature is for.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEjabberd } from '../support/ejabberd.mjs';
+import { startFaultProxy } from '../support/fault-proxy.mjs';
+import { createClient } from '../../dist/index.js';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let server;
+
+before(async () => {
+  server = await startEjabberd({ mam: true });
+  await Promise.all([server.register('alice', 'alice-pw'), server.register('bob', 'bob-pw')]);
+});
+after(async () => {
+  await server?.stop();
+});
+
+function waitFor(client, name, pred, ms, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what ?? name}`)), ms);
+    const fn = (e) => {
+      if (!pred(e)) return;
+      clearTimeout(timer);
+      client.off(name, fn);
+      resolve(e);
+    };
+    client.on(name, fn);
+  });
+}
+
+/**
+ * alice (direct) sends `before` messages, then `during` while bob's
+ * network (through the proxy) is dark, then `afterwards` once bob is back.
+ * Returns the numbers bob got, in order, and what his client reported.
+ */
+async function blackoutRun({ catchUp, before: nBefore = 20, during = 100, afterwards = 10 }) {
+  const proxy = await startFaultProxy({ targetPort: server.httpPort, resetRate: 0, delayRate: 0 });
+  const alice = createClient({ service: server.boshUrl, jid: `alice@${server.domain}`, password: 'alice-pw' });
+  const bob = createClient({
+    service: `http://127.0.0.1:${proxy.port}/bosh`, jid: `bob@${server.domain}`, password: 'bob-pw',
+    catchUp, maxRetries: 3, backoffBaseMs: 100, backoffMaxMs: 400, reconnectDelayMs: 300, reconnectMaxDelayMs: 1000,
+  });
+  const got = [];
+  const archived = [];
+  const caughtUp = [];
+  let lost = 0;
+  bob.on('message', (m) => {
+    const n = /^c(\d+)$/.exec(m.body ?? '');
+    if (!n) return;
+    got.push(Number(n[1]));
+    if (m.archived) archived.push(Number(n[1]));
+  });
+  bob.on('caughtUp', (e) => caughtUp.push(e));
+  bob.on('status', (e) => { if (e.status === 'reconnecting') lost++; });
+  try {
+    const bobAvailable = waitFor(bob, 'presence', (p) => p.from === bob.jid && p.type === 'available', 20000, "bob's presence");
+    await Promise.all([alice.connect(), bob.connect()]);
+    await bobAvailable;
+    const to = `bob@${server.domain}`;
+    let n = 0;
+    const send = async (k) => {
+      for (let i = 0; i < k; i++) {
+        alice.sendMessage({ to, body: `c${++n}`, id: `c${n}` });
+        if (n % 5 === 0) await sleep(10);
+      }
+    };
+    await send(nBefore);
+    await waitFor(bob, 'message', (m) => m.body === `c${nBefore}`, 10000, 'the messages before the blackout');
+
+    proxy.setBlackout(true);
+    await send(during);
+    // Dark long enough for bob's retransmissions to run out: the session is lost.
+    await waitFor(bob, 'status', (e) => e.status === 'reconnecting', 20000, 'bob to lose his session');
+    await sleep(1000);
+    proxy.setBlackout(false);
+    const back = waitFor(bob, 'presence', (p) => p.from === bob.jid && p.type === 'available', 30000, 'bob back online');
+    await back;
+    await send(afterwards);
+    const total = nBefore + during + afterwards;
+    await waitFor(bob, 'message', (m) => m.body === `c${total}`, 15000, 'the messages after the blackout').catch(() => {});
+    await sleep(500); // anything more (a duplicate) would come now
+    return { total, got, archived, caughtUp, lost, blackedOut: proxy.counts.blackedOut };
+  } finally {
+    await Promise.all([alice.disconnect(), bob.disconnect()]).catch(() => {});
+    await proxy.close();
+  }
+}
+
+test('XEP-0313 §4 + §5.4: after a blackout loses bob\'s session, the catch-up delivers every message once, in order', async () => {
+  const r = await blackoutRun({ catchUp: true });
+  console.log(`catch-up: ${r.got.length}/${r.total} received, ${r.archived.length} from the archive, ` +
+    `${r.lost} reconnection(s), ${r.blackedOut} connections reset, caughtUp ${JSON.stringify(r.caughtUp)}`);
+  assert.ok(r.lost >= 1, 'the blackout must have cost bob his session');
+  assert.ok(r.archived.length > 0, 'some messages could only come from the archive');
+  assert.deepEqual(r.got, Array.from({ length: r.total }, (_, k) => k + 1), 'every message once, in order');
+  assert.equal(r.caughtUp.length, r.lost, 'one caughtUp per new login');
+  assert.ok(r.caughtUp.every((e) => e.complete), 'each catch-up reached the end of the archive');
+});
+
+test('without catch-up the same blackout loses messages (what XEP-0313 catch-up is for)', async () => {
+  const r = await blackoutRun({ catchUp: false });
+  const missing = r.total - new Set(r.got).size;
+  console.log(`no catch-up: ${r.got.length}/${r.total} received, ${missing} missing, ${r.lost} reconnection(s)`);
+  assert.ok(r.lost >= 1, 'the blackout must have cost bob his session');
+  assert.ok(missing > 0, 'messages pushed into the dying session are lost without the archive');
+  assert.equal(r.caughtUp.length, 0);
+});
