@@ -3,8 +3,11 @@
  * separated by 0xFF; each answers the oldest request the client has out,
  * with the HTTP status its first byte selects. "@ID@" in a response is
  * replaced by the id of the last IQ the client sent, so inputs can answer
- * the client's IQs (bind, ping) and get past negotiation. Every stanza
- * handler the core has is reachable this way. */
+ * the client's IQs (bind, ping) and get past negotiation, and "@Q@" by
+ * the queryid of the last archive query. An input of odd length asks for
+ * a catch-up from the archive after login (XEP-0313), so the archive
+ * result and fin handlers are fuzzed too. Every stanza handler the core
+ * has is reachable this way. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -12,27 +15,31 @@
 #include "util.h"
 #include "xw.h"
 
-/* Copies the id of the last <iq in the request body into id (cap bytes). */
-static void remember_iq_id(const char *body, size_t len, char *id, size_t cap) {
+/* Copies the value of the attribute `attr` (e.g. " id='") in the last
+ * occurrence of `element` in the request body into out (cap bytes). */
+static void remember_attr(const char *body, size_t len, const char *element, const char *attr, char *out,
+                          size_t cap) {
     const char *last = NULL;
-    for (const char *p = body; p && (size_t)(p - body) < len; p = strstr(p + 1, "<iq ")) last = p;
-    if (!last || strncmp(last, "<iq ", 4) != 0) return;
-    const char *a = strstr(last, " id='");
+    for (const char *p = strstr(body, element); p && (size_t)(p - body) < len; p = strstr(p + 1, element)) last = p;
+    if (!last) return;
+    const char *a = strstr(last, attr);
     if (!a) return;
-    a += 5;
+    a += strlen(attr);
     size_t n = strcspn(a, "'");
     if (n >= cap) return;
-    memcpy(id, a, n);
-    id[n] = '\0';
+    memcpy(out, a, n);
+    out[n] = '\0';
 }
 
-/* The response with every "@ID@" replaced by id. */
-static void substitute(const uint8_t *in, size_t len, const char *id, xw_buf *out) {
-    size_t idlen = strlen(id);
+/* The response with every "@ID@" replaced by iq_id and "@Q@" by queryid. */
+static void substitute(const uint8_t *in, size_t len, const char *iq_id, const char *queryid, xw_buf *out) {
     for (size_t i = 0; i < len; i++) {
         if (i + 4 <= len && memcmp(in + i, "@ID@", 4) == 0) {
-            if (xw_buf_append(out, id, idlen)) return;
+            if (xw_buf_append(out, iq_id, strlen(iq_id))) return;
             i += 3;
+        } else if (i + 3 <= len && memcmp(in + i, "@Q@", 3) == 0) {
+            if (xw_buf_append(out, queryid, strlen(queryid))) return;
+            i += 2;
         } else if (xw_buf_append(out, in + i, 1)) {
             return;
         }
@@ -49,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)xw_client_set_option(c, "password", "pw");
     (void)xw_client_set_option(c, "allow_plain", "1");
     (void)xw_client_set_option(c, "max_retries", "1");
+    if (size % 2) (void)xw_client_set_option(c, "catch_up_after", "A0");
     double now = 1000;
     if (xw_client_connect(c, now) != XW_OK) {
         xw_client_free(c);
@@ -57,12 +65,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     double rids[16];
     size_t nrids = 0;
     char iq_id[64] = "none";
+    char queryid[64] = "none";
     xw_buf resp = {0};
     size_t off = 0;
     while (off < size) {
         while (nrids < 16 && xw_client_next_request(c, now)) {
             rids[nrids++] = xw_client_request_rid(c);
-            remember_iq_id(xw_client_request_body(c), xw_client_request_len(c), iq_id, sizeof iq_id);
+            const char *body = xw_client_request_body(c);
+            size_t body_len = xw_client_request_len(c);
+            remember_attr(body, body_len, "<iq ", " id='", iq_id, sizeof iq_id);
+            remember_attr(body, body_len, "<query ", " queryid='", queryid, sizeof queryid);
         }
         (void)xw_client_events(c);
         if (nrids == 0) break;
@@ -76,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             xw_client_request_failed(c, rid, now);
         } else {
             xw_buf_clear(&resp);
-            substitute(data + off, len, iq_id, &resp);
+            substitute(data + off, len, iq_id, queryid, &resp);
             xw_client_receive(c, rid, status, resp.data ? resp.data : "", resp.len, now);
         }
         off += len + 1;
