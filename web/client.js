@@ -87,7 +87,13 @@ export class Client {
   #userClosing = false;
   #attempt = 0;
   #reconnectTimer = null;
-  #outbox = []; // messages sent while reconnecting, sent once online again
+  // Messages to send once the next session is online (and caught up):
+  // those the lost session could not confirm ({ resend: true }), then
+  // those the app sent meanwhile, oldest first.
+  #outbox = [];
+  #holdOutbox = false; // from a lost session until the outbox is flushed
+  #unacked = []; // this session's "unacknowledged" events, if it is lost
+  #catchingUp = false; // this session fetches from the archive first
   #resuming = false; // this session was resumed and has had no answer yet
   #suspended = false; // saved for the next page on pagehide; nothing runs
   // Where a new login catches up from the archive (XEP-0313): the archive
@@ -238,9 +244,12 @@ export class Client {
       // take the lost session's resource back, so the server closes that
       // ghost at once instead of routing messages to it until it times out
       // (RFC 6120 §7.7.2.2).
-      if (this.#lastStanzaId && this.#lastStanzaId.length <= 256) set('catch_up_after', this.#lastStanzaId);
-      else if (this.#firstOnlineAt !== null) {
+      if (this.#lastStanzaId && this.#lastStanzaId.length <= 256) {
+        set('catch_up_after', this.#lastStanzaId);
+        this.#catchingUp = true;
+      } else if (this.#firstOnlineAt !== null) {
         set('catch_up_start', new Date(this.#firstOnlineAt - CATCH_UP_CLOCK_MARGIN_MS).toISOString().replace(/\.\d+Z$/, 'Z'));
+        this.#catchingUp = true;
       }
       const resource = this.#jid?.split('/').slice(1).join('/');
       if (resource && this.#opts.resource === undefined) set('resource', resource);
@@ -268,7 +277,8 @@ export class Client {
   /** Sends a chat message; returns its id. */
   sendMessage({ to, body, type = 'chat', id } = {}) {
     const messageId = id ?? this.#newId();
-    if (this.#status === 'reconnecting' && !this.#c) {
+    if (this.#holdOutbox) {
+      // After the messages of the lost session, in the order sent.
       if (this.#outbox.length >= MAX_OUTBOX) throw new XmppError('resource-constraint', 'sendMessage: too many messages waiting for the reconnection');
       this.#outbox.push({ to, body, type, id: messageId });
       return messageId;
@@ -511,7 +521,7 @@ export class Client {
         this.#attempt = 0;
         const info = ev.resumed ? { jid: ev.jid, resumed: true } : { jid: ev.jid, mechanism: ev.mechanism };
         this.#emit('online', info);
-        for (const m of this.#outbox.splice(0)) this.sendMessage(m);
+        if (!this.#catchingUp) this.#flushOutbox();
         if (this.#connectWaiter) {
           this.#connectWaiter.resolve(info);
           this.#connectWaiter = null;
@@ -532,7 +542,12 @@ export class Client {
         break;
       }
       case 'caught-up':
+        this.#catchingUp = false;
         this.#emit('caughtUp', { count: ev.count, complete: ev.complete, condition: ev.condition ?? null });
+        this.#flushOutbox();
+        break;
+      case 'unacknowledged':
+        this.#unacked.push({ to: ev.to, type: ev.messageType, body: ev.body, id: ev.id, resend: true });
         break;
       case 'presence':
         this.#emit('presence', {
@@ -562,9 +577,29 @@ export class Client {
     }
   }
 
+  // Online (and caught up) again: sends what waited, in order. A message
+  // the lost session could not confirm is skipped when the archive shows
+  // the server got it after all, so the peer never sees it twice.
+  #flushOutbox() {
+    this.#holdOutbox = false;
+    for (const m of this.#outbox.splice(0)) {
+      const { resend, ...message } = m;
+      if (resend && this.#call(['id'], { id: m.id }, (x, c, p) => x.xw_client_archived_own(c, p.id)) === 1) continue;
+      try {
+        this.sendMessage(message);
+      } catch (err) {
+        this.#emit('error', err);
+      }
+    }
+  }
+
   #ended(condition, text) {
     const reason = condition || 'disconnected';
     this.#release();
+    this.#catchingUp = false;
+    // What the lost session could not confirm goes first next time.
+    if (this.#unacked.length) this.#outbox.unshift(...this.#unacked.splice(0));
+    this.#holdOutbox = true;
     if (this.#resuming && !this.#userClosing && !this.#unloading) {
       // The saved session is gone (the server timed it out or restarted):
       // log in again at once, as the page would have without resume.
@@ -605,6 +640,7 @@ export class Client {
   // The session is over for good: tell the app and settle what waits.
   #finish(reason, text) {
     this.#status = 'offline';
+    this.#holdOutbox = false;
     if (this.#onPageHide) globalThis.removeEventListener('pagehide', this.#onPageHide);
     this.#onPageHide = null;
     if (this.#outbox.length) {

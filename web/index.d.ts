@@ -162,7 +162,10 @@ export class Client {
   /** Opens the session; rejects with an XmppError whose condition says why. */
   connect(): Promise<OnlineInfo>;
   /** Sends a message; returns its id (generated when not given). Throws TypeError for a bad
-   * JID or text XML cannot carry, XmppError('not-connected') when not online. */
+   * JID or text XML cannot carry, XmppError('not-connected') when not online. While
+   * reconnecting the message is queued; if the session is lost before the server
+   * acknowledged a message, the next session sends it again with the same id (unless the
+   * archive shows the server got it). */
   sendMessage(message: { to: string; body?: string; type?: 'chat' | 'normal' | 'groupchat' | 'headline'; id?: string }): string;
   sendPresence(presence?: { show?: 'away' | 'chat' | 'dnd' | 'xa'; status?: string; type?: string; to?: string }): void;
   /** XEP-0199 ping; resolves with the round trip in ms. */

@@ -111,6 +111,13 @@ size_t xw_client_events_len(const xw_client *c);
  * `to`, XW_ERR_INVALID for text that XML cannot carry, XW_ERR_STATE when
  * not online. */
 int xw_client_send_message(xw_client *c, const char *to, const char *type, const char *body, const char *id);
+/* When a session is lost, each message the server had not acknowledged
+ * (the request carrying it went unanswered) is reported by an
+ * "unacknowledged" event before "offline", oldest first, so the app can
+ * send it again in its next session. Returns 1 when this session's
+ * catch-up (XEP-0313) found our own message `id` in the archive, i.e. the
+ * server did get it and it must not be sent again; 0 otherwise. */
+int xw_client_archived_own(const xw_client *c, const char *id);
 /* Sends presence (RFC 6121 §4): type NULL for available; show and status
  * optional; to NULL broadcasts. */
 int xw_client_send_presence(xw_client *c, const char *type, const char *show, const char *status, const char *to);

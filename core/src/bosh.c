@@ -24,6 +24,7 @@ typedef struct slot {
     double deadline;      /* SENT: give up; BACKOFF: retransmit */
     int http_status;
     xw_buf response;
+    uint64_t payload_end; /* xw_bosh_queue_end() just after this body's payload */
 } slot;
 
 struct xw_bosh {
@@ -41,6 +42,8 @@ struct xw_bosh {
     unsigned requests, wait_s, hold, inactivity_s, polling_s, maxpause_s;
 
     xw_buf queued;          /* payload for the next new request */
+    uint64_t consumed_bytes; /* payload bytes ever moved into request bodies */
+    uint64_t acked_bytes;    /* ... of those, carried by requests answered and processed */
     int restart_pending;
     int terminate_pending;
     unsigned pause_pending; /* seconds for the next request's pause attribute */
@@ -192,6 +195,7 @@ static slot *new_slot(xw_bosh *b) {
             s->rid = b->next_rid++;
             s->failures = 0;
             s->http_status = 0;
+            s->payload_end = 0;
             xw_buf_clear(&s->body);
             xw_buf_clear(&s->response);
             s->st = SLOT_READY;
@@ -289,6 +293,7 @@ static int build_body(xw_bosh *b, slot *s) {
     rc = xw_buf_append(&s->body, ">", 1);
     if (!rc) rc = xw_buf_append(&s->body, b->queued.data, b->queued.len);
     if (!rc) rc = xw_buf_append_str(&s->body, "</body>");
+    b->consumed_bytes += b->queued.len;
     xw_buf_clear(&b->queued);
     return rc;
 }
@@ -350,6 +355,7 @@ int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
         set_condition(b, "internal-error", "out of memory");
         return 0;
     }
+    s->payload_end = b->consumed_bytes;
     return hand_out(b, s, now_ms, out);
 }
 
@@ -471,6 +477,9 @@ void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, 
         b->processed_rid++;
         int closed = process_response(b, next, now_ms);
         if (closed) return;
+        /* An answer means the server took this request's payload, and
+         * every earlier one's (it processes them in rid order too). */
+        if (next->payload_end > b->acked_bytes) b->acked_bytes = next->payload_end;
         free_slot(next);
     }
 }
@@ -515,6 +524,8 @@ const char *xw_bosh_condition(const xw_bosh *b) { return b->condition; }
 const char *xw_bosh_condition_text(const xw_bosh *b) { return b->condition_text ? b->condition_text : ""; }
 const char *xw_bosh_sid(const xw_bosh *b) { return b->sid; }
 int xw_bosh_closed_locally(const xw_bosh *b) { return b->closed_locally; }
+uint64_t xw_bosh_queue_end(const xw_bosh *b) { return b->consumed_bytes + b->queued.len; }
+uint64_t xw_bosh_acked(const xw_bosh *b) { return b->acked_bytes; }
 unsigned xw_bosh_requests(const xw_bosh *b) { return b->requests; }
 unsigned xw_bosh_wait(const xw_bosh *b) { return b->wait_s; }
 
@@ -614,6 +625,7 @@ int xw_bosh_restore_request(xw_bosh *b, const char *rid_str, const char *body, s
         s->rid = rid;
         s->failures = 0;
         s->http_status = 0;
+        s->payload_end = 0; /* queued in an earlier page load: not tracked here */
         /* Sent again, byte for byte, as a retransmission (XEP-0124 §14). */
         s->st = SLOT_READY;
         return XW_OK;

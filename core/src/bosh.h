@@ -88,6 +88,12 @@ const char *xw_bosh_condition_text(const xw_bosh *b);
 /* 1 when the client ended the session itself (the server sent input it
  * refused, or never answered), 0 when the server ended it. */
 int xw_bosh_closed_locally(const xw_bosh *b);
+/* Delivery marks, in payload bytes since the session began: the mark just
+ * after everything queued so far, and how far the server has acknowledged
+ * (by answering the request that carried it). A stanza whose queue_end mark
+ * is above xw_bosh_acked() may never have reached the server. */
+uint64_t xw_bosh_queue_end(const xw_bosh *b);
+uint64_t xw_bosh_acked(const xw_bosh *b);
 /* Session attributes adopted from the creation response. */
 const char *xw_bosh_sid(const xw_bosh *b);
 unsigned xw_bosh_requests(const xw_bosh *b);

@@ -46,6 +46,14 @@ typedef struct pending_iq {
     double deadline;
 } pending_iq;
 
+/* A message the app sent that the server has not yet acknowledged: kept
+ * so that, if the session is lost, the app can send it again. `mark` is
+ * the bosh queue mark just after its bytes. */
+typedef struct sent_message {
+    uint64_t mark;
+    char *to, *type, *body, *id;
+} sent_message;
+
 struct xw_client {
     /* options */
     char *jid_str, *password, *resource;
@@ -81,6 +89,9 @@ struct xw_client {
     char *archive_jid; /* our bare JID: the archive's address and stanza-id 'by' */
     xw_seen seen;
     double now_ms;     /* the time of the call being handled */
+
+    sent_message *unacked; /* oldest first */
+    size_t nunacked;
 
     xw_bosh_request req;
     xw_buf saved;    /* the last xw_client_save() result */
@@ -681,8 +692,13 @@ static void on_archived(xw_client *c, const xw_node *st) {
     c->mam_fetched++;
     const char *sender = xw_node_attr(m, "from");
     const char *id = xw_node_attr(m, "id");
-    /* Our own outgoing messages are archived too; the app sent those. */
-    if (sender && xw_jid_equal(sender, c->archive_jid, 1)) return;
+    /* Our own outgoing messages are archived too; the app sent those. The
+     * id says the server got it: a message the lost session could not
+     * confirm need not be sent again (xw_client_archived_own). */
+    if (sender && xw_jid_equal(sender, c->archive_jid, 1)) {
+        if (id) xw_seen_add(&c->seen, 'o', NULL, id);
+        return;
+    }
     if (xw_seen_has(&c->seen, 's', archive_id, NULL)) return;
     xw_seen_add(&c->seen, 's', archive_id, NULL);
     /* Offline storage may hand the same message over again after presence. */
@@ -736,6 +752,59 @@ static int on_stanza(void *ud, xw_node *st, double now_ms) {
     return 0;
 }
 
+/* ------------------------------------------------ outgoing message tracking */
+
+static void sent_message_free(sent_message *m) {
+    free(m->to);
+    free(m->type);
+    free(m->body);
+    free(m->id);
+}
+
+/* Forgets the messages the server has acknowledged. */
+static void prune_acknowledged(xw_client *c) {
+    uint64_t acked = xw_bosh_acked(c->bosh);
+    size_t n = 0;
+    while (n < c->nunacked && c->unacked[n].mark <= acked) sent_message_free(&c->unacked[n++]);
+    if (!n) return;
+    memmove(c->unacked, c->unacked + n, (c->nunacked - n) * sizeof *c->unacked);
+    c->nunacked -= n;
+}
+
+/* Remembers a message just queued. Best effort: without memory the
+ * message is still sent, only not offered again if the session is lost. */
+static void track_sent(xw_client *c, const char *to, const char *type, const char *body, const char *id) {
+    prune_acknowledged(c);
+    sent_message *grown = realloc(c->unacked, (c->nunacked + 1) * sizeof *grown);
+    if (!grown) return;
+    c->unacked = grown;
+    sent_message m = {xw_bosh_queue_end(c->bosh), xw_strdup(to), type ? xw_strdup(type) : NULL,
+                      body ? xw_strdup(body) : NULL, xw_strdup(id)};
+    if (!m.to || !m.id || (type && !m.type) || (body && !m.body)) {
+        sent_message_free(&m);
+        return;
+    }
+    c->unacked[c->nunacked++] = m;
+}
+
+/* The session is lost: one "unacknowledged" event per message that may
+ * never have reached the server, oldest first, for the app to send again
+ * in its next session (the archive tells which ones did arrive). */
+static void emit_unacknowledged(xw_client *c) {
+    prune_acknowledged(c);
+    for (size_t i = 0; i < c->nunacked; i++) {
+        const sent_message *m = &c->unacked[i];
+        int rc;
+        size_t mark = event_begin(c, &rc);
+        if (!rc) rc = xw_buf_append_str(&c->events, "{\"type\":\"unacknowledged\"");
+        if (!rc) rc = json_kv(&c->events, "to", m->to);
+        if (!rc) rc = json_kv(&c->events, "messageType", m->type);
+        if (!rc) rc = json_kv(&c->events, "body", m->body);
+        if (!rc) rc = json_kv(&c->events, "id", m->id);
+        event_end(c, mark, rc);
+    }
+}
+
 /* After each entry point: report the end of the session exactly once. */
 static void check_closed(xw_client *c) {
     if (c->offline_reported || !c->bosh || xw_bosh_get_state(c->bosh) != XW_BOSH_CLOSED) return;
@@ -746,6 +815,7 @@ static void check_closed(xw_client *c) {
     /* Input the client refused (a limit, restricted XML) is an error the
      * app hears about as such, then the session ends cleanly. */
     if (!c->fail_condition && xw_bosh_closed_locally(c->bosh) && cond) emit_error(c, cond, text);
+    if (cond) emit_unacknowledged(c);
     emit_str2(c, "offline", "condition", cond, "text", text);
     emit_status(c, "offline");
     /* Pending IQs can no longer be answered. */
@@ -798,6 +868,8 @@ void xw_client_free(xw_client *c) {
     free(c->catch_up_start);
     free(c->mam_queryid);
     free(c->archive_jid);
+    for (size_t i = 0; i < c->nunacked; i++) sent_message_free(&c->unacked[i]);
+    free(c->unacked);
     xw_buf_free(&c->saved);
     xw_buf_free(&c->events);
     xw_buf_free(&c->out);
@@ -889,9 +961,14 @@ int xw_client_send_message(xw_client *c, const char *to, const char *type, const
     xw_node *m = NULL;
     rc = xw_im_build_message(&m, to, type, body, id ? id : gen);
     if (!rc) rc = send_node(c, m);
+    if (!rc) track_sent(c, to, type, body, id ? id : gen);
     xw_node_free(m);
     free(gen);
     return rc;
+}
+
+int xw_client_archived_own(const xw_client *c, const char *id) {
+    return id && xw_seen_has(&c->seen, 'o', NULL, id);
 }
 
 int xw_client_send_presence(xw_client *c, const char *type, const char *show, const char *status, const char *to) {

@@ -426,6 +426,8 @@ static void test_catch_up(void) {
               strstr(s.events.data, "\"from\":\"bob@example.com/x\""),
           "XEP-0313 §5.3: the archived message is delivered with its archive id and time: %s", s.events.data);
     CHECK(!strstr(s.events.data, "sent by me"), "our own archived outgoing messages are not delivered: %s", s.events.data);
+    CHECK(xw_client_archived_own(s.c, "mine") == 1 && xw_client_archived_own(s.c, "m1") == 0,
+          "XEP-0313: our own message in the archive reached the server; bob's is not ours");
 
     /* Not the last page: ask for the next one after its last id. */
     snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s'><fin xmlns='urn:xmpp:mam:2'>"
@@ -507,6 +509,65 @@ static void test_catch_up(void) {
     xw_buf_free(&s.events);
 }
 
+/* Index of the outstanding request whose body contains needle, or -1. */
+static int request_with(script *s, const char *needle) {
+    for (int i = 0; i < s->n; i++)
+        if (strstr(s->bodies[i], needle)) return i;
+    return -1;
+}
+
+/* A lost session reports the messages the server never acknowledged, so
+ * the app can send them again; answered ones are not reported. */
+static void test_unacknowledged(void) {
+    script s;
+    next_option_name = "max_retries";
+    next_option_value = "2";
+    go_online(&s);
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "one", "u1") == 0, "send u1");
+    drain(&s);
+    flush_until(&s, "id='u1'");
+    while (request_with(&s, "id='u1'") >= 0) reply(&s, "");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "two", "u2") == 0, "send u2");
+    drain(&s);
+    CHECK(request_with(&s, "id='u2'") >= 0, "u2 is in a request");
+    xw_buf_clear(&s.events);
+    int queued_u3 = 0;
+    for (int round = 0; round < 10 && !strstr(s.events.data ? s.events.data : "", "\"type\":\"offline\""); round++) {
+        /* The network eats every request from now on. */
+        while (s.n) {
+            double rid = s.rids[0];
+            memmove(&s.rids[0], &s.rids[1], sizeof s.rids[0] * 15);
+            memmove(&s.bodies[0], &s.bodies[1], sizeof s.bodies[0] * 15);
+            s.n--;
+            xw_client_request_failed(s.c, rid, s.now);
+        }
+        if (!queued_u3) queued_u3 = xw_client_send_message(s.c, "bob@example.com", "chat", "three", "u3") == 0;
+        s.now += 70000;
+        xw_client_tick(s.c, s.now);
+        drain(&s);
+    }
+    const char *ev = s.events.data ? s.events.data : "";
+    const char *u2 = strstr(ev, "{\"type\":\"unacknowledged\",\"to\":\"bob@example.com\",\"messageType\":\"chat\",\"body\":\"two\",\"id\":\"u2\"}");
+    const char *u3 = strstr(ev, "\"type\":\"unacknowledged\",\"to\":\"bob@example.com\",\"messageType\":\"chat\",\"body\":\"three\",\"id\":\"u3\"");
+    const char *off = strstr(ev, "{\"type\":\"offline\",\"condition\":\"connection-failed\"");
+    CHECK(queued_u3, "u3 queued while the network was down");
+    CHECK(u2 && u3 && off && u2 < u3 && u3 < off,
+          "XEP-0124 §9.1: only an answer acknowledges a request; messages in unanswered ones are reported, oldest first, before offline: %s", ev);
+    CHECK(!strstr(ev, "\"id\":\"u1\""), "an answered request's message was acknowledged, not reported: %s", ev);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+
+    /* A clean disconnect reports nothing: the terminate answer acknowledges all. */
+    go_online(&s);
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "bye", "u4") == 0, "send u4");
+    CHECK(xw_client_disconnect(s.c, s.now) == 0, "disconnect");
+    drain(&s);
+    while (s.n) reply(&s, "");
+    CHECK(!strstr(s.events.data, "unacknowledged"), "nothing unacknowledged after a clean disconnect: %s", s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+}
+
 int main(void) {
     test_plain_refused_over_http();
     test_auth_failure();
@@ -516,5 +577,6 @@ int main(void) {
     test_limits();
     test_resume();
     test_catch_up();
+    test_unacknowledged();
     return check_report("test_session");
 }

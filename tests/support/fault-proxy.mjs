@@ -7,7 +7,10 @@
 // the server never saw the request; on the way out, the server acted on it
 // and the client lost the answer. Same seed, same sequence of decisions.
 // A blackout (setBlackout) is the network gone: every connection open or
-// new is reset, in both directions, until it ends.
+// new is reset, in both directions, until it ends. With responses dropped
+// (setDropResponses) requests still reach the server, but each connection
+// is reset as its answer comes back: the server acts on what the client
+// sends, and the client never learns it did.
 import net from 'node:net';
 
 /** mulberry32: a small, fast, seedable generator; plenty for fault draws. */
@@ -24,16 +27,17 @@ export function seededRandom(seed) {
 
 /**
  * Starts the proxy in front of 127.0.0.1:targetPort.
- * Returns { port, counts: { connections, chunks, resetsIn, resetsOut, delays, blackedOut },
- * setFaults(bool), setBlackout(bool), close() }.
+ * Returns { port, counts: { connections, chunks, resetsIn, resetsOut, delays, blackedOut, responsesDropped },
+ * setFaults(bool), setBlackout(bool), setDropResponses(bool), close() }.
  */
 export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayRate = 0.1, maxDelayMs = 20 }) {
   const random = seededRandom(seed);
-  const counts = { connections: 0, chunks: 0, resetsIn: 0, resetsOut: 0, delays: 0, blackedOut: 0 };
+  const counts = { connections: 0, chunks: 0, resetsIn: 0, resetsOut: 0, delays: 0, blackedOut: 0, responsesDropped: 0 };
   const sockets = new Set();
   const links = new Set(); // breakBoth of each open connection
   let faults = true;
   let blackout = false;
+  let dropResponses = false;
 
   const server = net.createServer((client) => {
     counts.connections++;
@@ -62,6 +66,11 @@ export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayR
       let tail = Promise.resolve();
       from.on('data', (chunk) => {
         if (broken) return;
+        if (dropResponses && dir === 'out') {
+          counts.responsesDropped++;
+          breakBoth();
+          return;
+        }
         counts.chunks++;
         const r = faults ? random() : 1;
         if (r < resetRate) {
@@ -109,6 +118,10 @@ export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayR
             counts.blackedOut++;
             breakBoth();
           }
+        },
+        /** Requests pass, answers are lost: each connection is reset when its answer comes. */
+        setDropResponses(on) {
+          dropResponses = on;
         },
         close: () => new Promise((res) => {
           for (const s of sockets) s.destroy();
