@@ -27,7 +27,7 @@ export function freePort() {
   });
 }
 
-function yaml({ httpPort, c2sPort, scramHash, mam, muc, extraYaml }) {
+function yaml({ httpPort, c2sPort, scramHash, mam, muc, inactivity = 30, extraYaml }) {
   return `# Generated for a test run: loopback only.
 hosts:
   - localhost
@@ -67,7 +67,7 @@ api_permissions:
     what: "*"
 modules:
   mod_bosh:
-    max_inactivity: 30
+    max_inactivity: ${inactivity}
   mod_disco: {}
   mod_ping: {}
   mod_roster: {}
@@ -79,7 +79,7 @@ ${mam ? '  mod_mam:\n    default: always\n' : ''}${muc ? '  mod_muc:\n    host: 
 }
 
 /**
- * Starts ejabberd. opts: { scramHash: 'sha1'|'sha256'|'sha512', mam, muc, extraYaml }.
+ * Starts ejabberd. opts: { scramHash: 'sha1'|'sha256'|'sha512', mam, muc, inactivity (BOSH, s), extraYaml }.
  * Returns { boshUrl, domain, httpPort, c2sPort, register(user, pw), ctl(...args), stop() }.
  */
 export async function startEjabberd(opts = {}) {
