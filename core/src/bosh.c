@@ -40,6 +40,7 @@ struct xw_bosh {
     uint64_t processed_rid; /* highest rid whose response was processed */
     char *sid;
     unsigned requests, wait_s, hold, inactivity_s, polling_s, maxpause_s;
+    int server_acks;        /* the creation response had 'ack' (XEP-0124 §9.1) */
 
     xw_buf queued;          /* payload for the next new request */
     uint64_t consumed_bytes; /* payload bytes ever moved into request bodies */
@@ -104,6 +105,30 @@ static unsigned parse_uint_attr(const xw_node *n, const char *name, unsigned dfl
     return (unsigned)x;
 }
 
+static int parse_rid(const char *v, uint64_t *out);
+static slot *slot_for_rid(xw_bosh *b, uint64_t rid);
+
+/* XEP-0124 §9.1: ack='N' says the server has every request up to rid N,
+ * so their payload is delivered even if their answers are still to come. */
+static void take_request_ack(xw_bosh *b, const char *ack) {
+    uint64_t rid;
+    if (!b->server_acks || parse_rid(ack, &rid)) return;
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        const slot *t = &b->slots[i];
+        if (t->st != SLOT_FREE && t->rid <= rid && t->payload_end > b->acked_bytes) b->acked_bytes = t->payload_end;
+    }
+}
+
+/* XEP-0124 §9.2: report='N' says the answer to rid N was sent but we have
+ * not acknowledged it: if we indeed still wait for it, resend that request
+ * now rather than at its timeout; the server answers it from its cache. */
+static void take_report(xw_bosh *b, const char *report) {
+    uint64_t rid;
+    if (parse_rid(report, &rid)) return;
+    slot *t = slot_for_rid(b, rid);
+    if (t && t->st == SLOT_SENT) t->st = SLOT_READY;
+}
+
 static int on_body(void *ud, const xw_node *body) {
     xw_bosh *b = ud;
     const char *type = xw_node_attr(body, "type");
@@ -111,7 +136,15 @@ static int on_body(void *ud, const xw_node *body) {
     b->resp_terminate = type && strcmp(type, "terminate") == 0;
     b->resp_recoverable = type && strcmp(type, "error") == 0;
     xw_format(b->resp_condition, sizeof b->resp_condition, "%s", cond ? cond : "");
-    if (b->peeking) return XW_ERR_STATE; /* seen what we wanted: stop */
+    if (b->peeking) {
+        /* On receipt, not in rid order: a report is about an earlier
+         * answer, which in-order processing would wait for. */
+        if (b->state == XW_BOSH_ACTIVE && b->server_acks) {
+            take_request_ack(b, xw_node_attr(body, "ack"));
+            take_report(b, xw_node_attr(body, "report"));
+        }
+        return XW_ERR_STATE; /* seen what we wanted: stop */
+    }
     if (b->state == XW_BOSH_CREATING && !b->resp_terminate) {
         /* XEP-0124 §7.1: the creation response carries the session
          * attributes; adopt them, never exceeding what we asked for. */
@@ -128,6 +161,7 @@ static int on_body(void *ud, const xw_node *body) {
         b->inactivity_s = parse_uint_attr(body, "inactivity", 0);
         b->polling_s = parse_uint_attr(body, "polling", 0);
         b->maxpause_s = parse_uint_attr(body, "maxpause", 0);
+        b->server_acks = xw_node_attr(body, "ack") != NULL;
         b->state = XW_BOSH_ACTIVE;
     }
     return XW_OK;
@@ -224,7 +258,7 @@ int xw_bosh_start(xw_bosh *b, double now_ms) {
     slot *s = new_slot(b);
     /* XEP-0124 §7.1 and XEP-0206 §4: session creation request. */
     int rc = xw_buf_printf(&s->body,
-                           "<body content='text/xml; charset=utf-8' hold='%u' rid='%llu' to='",
+                           "<body ack='1' content='text/xml; charset=utf-8' hold='%u' rid='%llu' to='",
                            b->cfg.hold, (unsigned long long)s->rid);
     if (!rc) rc = xw_buf_append_xml_escaped(&s->body, b->to, strlen(b->to));
     if (!rc && b->route) {
@@ -279,6 +313,13 @@ static int build_body(xw_bosh *b, slot *s) {
          * for N seconds with no request held. */
         rc = xw_buf_printf(&s->body, "' pause='%u", b->pause_pending);
         b->pause_pending = 0;
+        if (rc) return rc;
+    }
+    /* XEP-0124 §9.2: with a server that acknowledges, tell it which
+     * answers we have, when some earlier one is still missing, so it can
+     * report an answer lost on the way. */
+    if (b->server_acks && b->processed_rid + 1 < s->rid) {
+        rc = xw_buf_printf(&s->body, "' ack='%llu", (unsigned long long)b->processed_rid);
         if (rc) return rc;
     }
     const char *type = "";
@@ -545,9 +586,9 @@ int xw_bosh_save_attrs(const xw_bosh *b, xw_buf *out) {
     if (!rc)
         rc = xw_buf_printf(out,
                            "' next-rid='%llu' processed-rid='%llu' wait='%u' hold='%u' requests='%u'"
-                           " inactivity='%u' polling='%u' maxpause='%u'",
+                           " inactivity='%u' polling='%u' maxpause='%u' acks='%d'",
                            (unsigned long long)b->next_rid, (unsigned long long)b->processed_rid, b->wait_s,
-                           b->hold, b->requests, b->inactivity_s, b->polling_s, b->maxpause_s);
+                           b->hold, b->requests, b->inactivity_s, b->polling_s, b->maxpause_s, b->server_acks);
     return rc;
 }
 
@@ -606,6 +647,7 @@ int xw_bosh_restore_attrs(xw_bosh *b, const xw_node *saved) {
     b->inactivity_s = parse_uint_attr(saved, "inactivity", 0);
     b->polling_s = parse_uint_attr(saved, "polling", 0);
     b->maxpause_s = parse_uint_attr(saved, "maxpause", 0);
+    b->server_acks = parse_uint_attr(saved, "acks", 0) == 1;
     b->last_empty_ms = -1e15;
     b->state = XW_BOSH_ACTIVE;
     return XW_OK;

@@ -372,6 +372,65 @@ static void test_request_gap(void) {
     teardown(&h);
 }
 
+/* XEP-0124 §9: request acknowledgements from a server that offers them,
+ * response acknowledgements to it, and its reports of lost answers. */
+static void test_acks(void) {
+    harness h;
+    char body[1024];
+    double creation, a, b, c;
+
+    /* A server that does not offer acks gets none after the creation request. */
+    setup(&h, 3);
+    CHECK(xw_bosh_start(h.b, h.now) == 0, "start");
+    CHECK(take(&h, &creation, body, sizeof body), "creation");
+    CHECK(strstr(body, "<body ack='1' ") != NULL, "XEP-0124 §9.2: ack='1' in the creation request: %s", body);
+    answer(&h, creation, CREATED);
+    CHECK(take(&h, &a, body, sizeof body), "held");
+    CHECK(xw_bosh_queue(h.b, "<presence/>", 11) == 0, "queue");
+    CHECK(take(&h, &b, body, sizeof body), "second");
+    CHECK(!strstr(body, " ack="), "XEP-0124 §9.2: no acks to a server that did not offer them: %s", body);
+    teardown(&h);
+
+    setup(&h, 3);
+    CHECK(xw_bosh_start(h.b, h.now) == 0, "start");
+    CHECK(take(&h, &creation, body, sizeof body), "creation");
+    char created[512];
+    snprintf(created, sizeof created,
+             "<body xmlns='http://jabber.org/protocol/httpbind' sid='S' wait='60' requests='2' hold='1' ack='%.0f'/>",
+             creation);
+    answer(&h, creation, created);
+    CHECK(take(&h, &a, body, sizeof body), "held");
+    CHECK(!strstr(body, " ack="), "XEP-0124 §9.2: no ack when every earlier answer has come: %s", body);
+    CHECK(xw_bosh_queue(h.b, "<message/>", 10) == 0, "queue");
+    CHECK(take(&h, &b, body, sizeof body), "second");
+    char want[64];
+    snprintf(want, sizeof want, " ack='%.0f'", creation);
+    CHECK(strstr(body, want) != NULL, "XEP-0124 §9.2: ack names the last answer received in order: %s", body);
+    char second[1024];
+    snprintf(second, sizeof second, "%s", body);
+    CHECK(xw_bosh_acked(h.b) == 0 && xw_bosh_queue_end(h.b) == 10, "nothing acknowledged yet");
+
+    /* The held request is answered with ack=b: the server has b's payload. */
+    char resp[256];
+    snprintf(resp, sizeof resp, "<body xmlns='http://jabber.org/protocol/httpbind' ack='%.0f'/>", b);
+    answer(&h, a, resp);
+    CHECK(xw_bosh_acked(h.b) == 10, "XEP-0124 §9.1: ack='%.0f' acknowledges the payload of that request (%llu)", b,
+          (unsigned long long)xw_bosh_acked(h.b));
+
+    /* b's answer is lost; the answer to c reports it. */
+    CHECK(xw_bosh_queue(h.b, "<presence/>", 11) == 0, "queue");
+    CHECK(take(&h, &c, body, sizeof body), "third");
+    snprintf(resp, sizeof resp, "<body xmlns='http://jabber.org/protocol/httpbind' report='%.0f' time='500'/>", b);
+    answer(&h, c, resp);
+    double again;
+    CHECK(take(&h, &again, body, sizeof body) && again == b, "XEP-0124 §9.2: the reported request is resent at once");
+    CHECK(strcmp(body, second) == 0, "XEP-0124 §14: byte for byte: %s", body);
+    answer(&h, b, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client'/></body>");
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_ACTIVE && strstr(h.stanzas.data ? h.stanzas.data : "", "message"),
+          "both answers processed, in order");
+    teardown(&h);
+}
+
 int main(void) {
     test_request_gap();
     test_polling_session();
@@ -386,5 +445,6 @@ int main(void) {
     test_malformed_response();
     test_restart_and_terminate();
     test_recoverable_error();
+    test_acks();
     return check_report("test_bosh");
 }

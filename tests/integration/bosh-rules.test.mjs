@@ -196,6 +196,34 @@ test('XEP-0124 §14: an answer lost on the way is fetched again by resending the
   }
 });
 
+test('XEP-0124 §9.2: with a server that offers acks, the client acknowledges answers and fetches a reported lost answer at once', async () => {
+  const s = await online({ acks: true, wait: 30 });
+  try {
+    let lostAt = 0;
+    s.cm.onRequest = (req) => {
+      if (!req.payload.includes('lost-one') || lostAt) return undefined;
+      // The answer is decided, then lost without a trace: the connection stays open.
+      lostAt = req.rid;
+      s.cm.received.push(req.payload);
+      s.cm.answered.set(req.rid, { status: 200, body: `<body ${NS}>${message('reply to lost')}</body>` });
+      return 'ignore';
+    };
+    s.client.sendMessage({ to: 'bob@localhost', body: 'lost-one' });
+    await until(() => lostAt, 5000, 'the request');
+    const first = s.cm.log.find((r) => r.rid === lostAt);
+    assert.match(first.text, / ack='\d+'/, 'XEP-0124 §9.2: a request sent while an earlier answer is missing carries ack');
+    const reportedAt = Date.now();
+    s.cm.answerHeld(200, `<body report='${lostAt}' time='100' ${NS}/>`);
+    await until(() => s.bodies().includes('reply to lost'), 5000, 'the reported answer');
+    const again = s.cm.log.filter((r) => r.rid === lostAt);
+    assert.equal(again.length, 2, 'resent once');
+    assert.equal(again[1].text, first.text, 'byte for byte');
+    assert.ok(again[1].at - reportedAt < 2000, `resent ${again[1].at - reportedAt} ms after the report, not at the 30 s timeout`);
+  } finally {
+    await s.cm.close();
+  }
+});
+
 test('XEP-0124 §17.3: a recoverable binding error resends that request and every earlier unanswered one, unchanged', async () => {
   const s = await online();
   try {

@@ -27,7 +27,7 @@ export function parseRequest(text) {
 /**
  * Starts the fake connection manager.
  * opts: { jid ('alice@localhost/web'), wait (s, 2), requests (2), hold (1), polling, inactivity (30),
- *         creationAttrs (extra attributes for the creation response) }.
+ *         acks (offer XEP-0124 §9 acknowledgements), creationAttrs (extra attributes for the creation response) }.
  * Returns { url, log (every request, parsed, with .at), received (stanzas the client sent),
  *           onRequest, push(xml), answerHeld(status, body), heldCount(), close() }.
  */
@@ -80,7 +80,8 @@ export async function startFakeCM(opts = {}) {
     if (!req.sid) {
       const extra = Object.entries(cfg.creationAttrs ?? {}).map(([k, v]) => ` ${k}='${v}'`).join('');
       const attrs = `sid='${sid}' wait='${cfg.wait}' requests='${cfg.requests}' hold='${cfg.hold}' ` +
-        `inactivity='${cfg.inactivity}'${cfg.polling ? ` polling='${cfg.polling}'` : ''} ver='1.11' from='localhost'${extra}`;
+        `inactivity='${cfg.inactivity}'${cfg.polling ? ` polling='${cfg.polling}'` : ''} ver='1.11' from='localhost'${extra}` +
+        (cfg.acks ? ` ack='${req.rid}'` : '');
       const body = `<body ${attrs} ${NS}><stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>` +
         `<mechanism>PLAIN</mechanism></mechanisms></stream:features></body>`;
       answered.set(req.rid, { status: 200, body });
