@@ -196,14 +196,16 @@ test('XEP-0124 §14: an answer lost on the way is fetched again by resending the
   }
 });
 
-test('XEP-0124 §9.2: with a server that offers acks, the client acknowledges answers and fetches a reported lost answer at once', async () => {
+test('XEP-0124 §9.2 + §14: with a server that offers acks, the client acknowledges answers, fetches a reported lost answer at once, and ignores the duplicate when the lost one turns up', async () => {
   const s = await online({ acks: true, wait: 30 });
   try {
     let lostAt = 0;
-    s.cm.onRequest = (req) => {
+    let lostRes = null;
+    s.cm.onRequest = (req, res) => {
       if (!req.payload.includes('lost-one') || lostAt) return undefined;
       // The answer is decided, then lost without a trace: the connection stays open.
       lostAt = req.rid;
+      lostRes = res;
       s.cm.received.push(req.payload);
       s.cm.answered.set(req.rid, { status: 200, body: `<body ${NS}>${message('reply to lost')}</body>` });
       return 'ignore';
@@ -219,6 +221,10 @@ test('XEP-0124 §9.2: with a server that offers acks, the client acknowledges an
     assert.equal(again.length, 2, 'resent once');
     assert.equal(again[1].text, first.text, 'byte for byte');
     assert.ok(again[1].at - reportedAt < 2000, `resent ${again[1].at - reportedAt} ms after the report, not at the 30 s timeout`);
+    // The first answer was only late: it arrives now, a duplicate of the second.
+    s.cm.respond(lostRes, 200, s.cm.answered.get(lostAt).body);
+    await sleep(300);
+    assert.deepEqual(s.bodies(), ['reply to lost'], 'a duplicate answer is not processed twice');
   } finally {
     await s.cm.close();
   }
