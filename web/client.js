@@ -49,6 +49,7 @@ const OPTION_NAMES = {
   maxPendingIqs: 'max_pending_iqs',
   maxQueuedBytes: 'max_queued_bytes',
   catchUpMax: 'catch_up_max',
+  catchUpPageSize: 'catch_up_page',
 };
 // With no archive id seen yet, catch-up starts this long before the lost
 // session went online: client and server clocks differ.

@@ -63,6 +63,9 @@ export interface ClientOptions {
   /** Most archived messages one catch-up fetches (default 10000); if more are waiting, 'caughtUp'
    * says complete: false and condition 'resource-constraint'. */
   catchUpMax?: number;
+  /** Archived messages asked for per page (default 100, at most 1000); a result beyond it is
+   * dropped with an 'error' event (XEP-0059 §2.1). */
+  catchUpPageSize?: number;
   /** Least time in ms between sending a request and the next one while the first is unanswered
    * (default 50). Requests sent closer may reach the server out of order, and ejabberd then
    * stalls both until `wait` ends. 0 sends at once. */

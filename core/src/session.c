@@ -34,9 +34,10 @@ typedef enum {
 
 typedef enum { IQ_APP = 0, IQ_BIND, IQ_SESSION, IQ_MAM } iq_purpose;
 
-/* Messages asked for per archive page; XEP-0313 §5.4.1 lets the server
- * send fewer. */
+/* Messages asked for per archive page by default; XEP-0313 §5.4.1 lets
+ * the server send fewer, never more. */
 #define MAM_PAGE 100
+#define MAM_PAGE_MAX 1000
 
 typedef struct pending_iq {
     char *id;
@@ -86,6 +87,8 @@ struct xw_client {
     int catching_up;
     char *mam_queryid;
     unsigned long mam_fetched, mam_delivered;
+    unsigned catch_up_page;      /* results asked for per page */
+    unsigned mam_page_asked, mam_page_got; /* of the page under way */
     char *archive_jid; /* our bare JID: the archive's address and stanza-id 'by' */
     xw_seen seen;
     double now_ms;     /* the time of the call being handled */
@@ -306,6 +309,7 @@ int xw_client_set_option(xw_client *c, const char *name, const char *value) {
     else if (strcmp(name, "iq_timeout_ms") == 0 && v > 0) c->iq_timeout_ms = (double)v;
     else if (strcmp(name, "max_pending_iqs") == 0 && v > 0) c->max_pending_iqs = v;
     else if (strcmp(name, "catch_up_max") == 0 && v > 0) c->catch_up_max = v;
+    else if (strcmp(name, "catch_up_page") == 0 && v > 0 && v <= MAM_PAGE_MAX) c->catch_up_page = (unsigned)v;
     else if (strcmp(name, "max_queued_bytes") == 0 && v > 0) c->bosh_cfg.max_queued_bytes = v;
     else if (strcmp(name, "max_stanza_bytes") == 0 && v > 0) c->limits.max_stanza_bytes = v;
     else if (strcmp(name, "max_body_bytes") == 0 && v > 0) c->limits.max_body_bytes = v;
@@ -481,9 +485,10 @@ static void send_mam_query(xw_client *c, const char *after) {
         return;
     }
     unsigned long left = c->catch_up_max - c->mam_fetched;
+    c->mam_page_asked = (unsigned)(left < c->catch_up_page ? left : c->catch_up_page);
+    c->mam_page_got = 0;
     xw_node *iq = NULL;
-    int rc = xw_mam_build_query(&iq, id, c->mam_queryid, after, c->catch_up_start,
-                                (unsigned)(left < MAM_PAGE ? left : MAM_PAGE));
+    int rc = xw_mam_build_query(&iq, id, c->mam_queryid, after, c->catch_up_start, c->mam_page_asked);
     if (!rc) rc = send_node(c, iq);
     xw_node_free(iq);
     if (rc) {
@@ -689,6 +694,12 @@ static void on_archived(xw_client *c, const xw_node *st) {
         emit_error(c, "bad-format", "dropped a malformed archive result (XEP-0313 §5.3)");
         return;
     }
+    /* XEP-0059 §2.1: no more than asked for; a server that floods the
+     * query does not get to push unbounded work into the page. */
+    if (++c->mam_page_got > c->mam_page_asked) {
+        emit_error(c, "resource-constraint", "dropped an archive result beyond the page size asked for (XEP-0059 §2.1)");
+        return;
+    }
     c->mam_fetched++;
     const char *sender = xw_node_attr(m, "from");
     const char *id = xw_node_attr(m, "id");
@@ -841,6 +852,7 @@ xw_client *xw_client_new(void) {
     c->iq_timeout_ms = 30000;
     c->max_pending_iqs = 256;
     c->catch_up_max = 10000;
+    c->catch_up_page = MAM_PAGE;
     uint8_t r[4];
     xw_random_bytes(r, sizeof r);
     /* Random per-client id prefix so ids are not guessable across sessions. */

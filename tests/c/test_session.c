@@ -67,6 +67,7 @@ static void last_iq_id(script *s, char *out, size_t cap) {
 
 /* One extra option for the next start(), for limit tests. */
 static const char *next_option_name, *next_option_value;
+static const char *start_option2, *start_value2;
 /* Extra session attributes in the next session creation response. */
 static const char *next_creation_attrs = "";
 
@@ -85,6 +86,10 @@ static void start(script *s, int allow_plain) {
     if (next_option_name) {
         CHECK(xw_client_set_option(s->c, next_option_name, next_option_value) == 0, "option %s", next_option_name);
         next_option_name = NULL;
+    }
+    if (start_option2) {
+        CHECK(xw_client_set_option(s->c, start_option2, start_value2) == 0, "option %s", start_option2);
+        start_option2 = NULL;
     }
     CHECK(xw_client_connect(s->c, s->now) == 0, "connect");
     drain(s);
@@ -505,6 +510,27 @@ static void test_catch_up(void) {
     drain(&s);
     CHECK(strstr(s.events.data, "\"complete\":false,\"condition\":\"timeout\"") != NULL,
           "RFC 6120 §8.2.3: an unanswered archive query times out: %s", s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+    /* A page never holds more than asked for. */
+    next_option_name = "catch_up_page";
+    next_option_value = "2";
+    start_option2 = "catch_up_after";
+    start_value2 = "A0";
+    log_in(&s);
+    flush_until(&s, "urn:xmpp:mam:2");
+    CHECK(strstr(last_body(&s), "<max>2</max>") != NULL, "XEP-0059 §2.1: the page size asked for: %s", last_body(&s));
+    last_queryid(&s, qid, sizeof qid);
+    xw_buf_clear(&s.events);
+    archived(buf, sizeof buf, NULL, qid, "P1", "bob@example.com/x", "p1", "page one");
+    reply(&s, buf);
+    archived(buf, sizeof buf, NULL, qid, "P2", "bob@example.com/x", "p2", "page two");
+    reply(&s, buf);
+    archived(buf, sizeof buf, NULL, qid, "P3", "bob@example.com/x", "p3", "page three");
+    reply(&s, buf);
+    CHECK(strstr(s.events.data, "page two") && !strstr(s.events.data, "page three") &&
+              strstr(s.events.data, "beyond the page size"),
+          "XEP-0059 §2.1: a result beyond the page size is dropped with an error: %s", s.events.data);
     xw_client_free(s.c);
     xw_buf_free(&s.events);
 }
