@@ -50,6 +50,7 @@ const OPTION_NAMES = {
   maxQueuedBytes: 'max_queued_bytes',
   catchUpMax: 'catch_up_max',
   catchUpPageSize: 'catch_up_page',
+  streamManagement: 'stream_management',
 };
 // With no archive id seen yet, catch-up starts this long before the lost
 // session went online: client and server clocks differ.
@@ -95,6 +96,8 @@ export class Client {
   #holdOutbox = false; // from a lost session until the outbox is flushed
   #unacked = []; // this session's "unacknowledged" events, if it is lost
   #catchingUp = false; // this session fetches from the archive first
+  #streamToResume = null; // { id, h } of a lost XEP-0198 stream
+  #resumedAcked = null; // after a stream resumption: the server's h
   #resuming = false; // this session was resumed and has had no answer yet
   #suspended = false; // saved for the next page on pagehide; nothing runs
   // Where a new login catches up from the archive (XEP-0313): the archive
@@ -254,6 +257,13 @@ export class Client {
       }
       const resource = this.#jid?.split('/').slice(1).join('/');
       if (resource && this.#opts.resource === undefined) set('resource', resource);
+    }
+    if (catchUp && this.#streamToResume && this.#jid && this.#opts.streamManagement !== false) {
+      // XEP-0198 §5: resume the lost stream if the server still has it;
+      // failing that, the core binds and catches up as above.
+      set('sm_resume_id', this.#streamToResume.id);
+      set('sm_resume_h', String(this.#streamToResume.h));
+      set('sm_resume_jid', this.#jid);
     }
     if (saved) {
       const bytes = new TextEncoder().encode(saved);
@@ -516,6 +526,15 @@ export class Client {
         this.#emit('status', { status: ev.status });
         break;
       case 'online':
+        this.#streamToResume = null;
+        if (ev.resumed === 'stream') {
+          // Same stream: nothing to catch up; the server's h says which of
+          // the lost session's messages it had.
+          this.#catchingUp = false;
+          this.#resumedAcked = ev.acked;
+        } else {
+          this.#resumedAcked = null;
+        }
         this.#jid = ev.jid;
         this.#everOnline = true;
         this.#firstOnlineAt ??= Date.now();
@@ -548,7 +567,12 @@ export class Client {
         this.#flushOutbox();
         break;
       case 'unacknowledged':
-        this.#unacked.push({ to: ev.to, type: ev.messageType, body: ev.body, id: ev.id, resend: true });
+        this.#unacked.push({
+          to: ev.to, type: ev.messageType, body: ev.body, id: ev.id, resend: true, seq: ev.seq, delivered: ev.delivered,
+        });
+        break;
+      case 'stream-resumable':
+        this.#streamToResume = { id: ev.id, h: ev.h };
         break;
       case 'presence':
         this.#emit('presence', {
@@ -583,9 +607,21 @@ export class Client {
   // the server got it after all, so the peer never sees it twice.
   #flushOutbox() {
     this.#holdOutbox = false;
+    const acked = this.#resumedAcked;
+    this.#resumedAcked = null;
     for (const m of this.#outbox.splice(0)) {
-      const { resend, ...message } = m;
-      if (resend && this.#call(['id'], { id: m.id }, (x, c, p) => x.xw_client_archived_own(c, p.id)) === 1) continue;
+      const { resend, seq, delivered, ...message } = m;
+      if (resend) {
+        if (acked !== null) {
+          // A resumed stream: the server handled our stanzas up to its h.
+          if (seq && seq <= acked) continue;
+        } else if (delivered ||
+          this.#call(['id'], { id: m.id }, (x, c, p) => x.xw_client_archived_own(c, p.id)) === 1) {
+          // A new session: the request carrying it was answered, or the
+          // archive shows the server got it.
+          continue;
+        }
+      }
       try {
         this.sendMessage(message);
       } catch (err) {
@@ -642,6 +678,7 @@ export class Client {
   #finish(reason, text) {
     this.#status = 'offline';
     this.#holdOutbox = false;
+    this.#streamToResume = null;
     if (this.#onPageHide) globalThis.removeEventListener('pagehide', this.#onPageHide);
     this.#onPageHide = null;
     if (this.#outbox.length) {

@@ -8,6 +8,7 @@
 #include "jid.h"
 #include "mam.h"
 #include "sasl.h"
+#include "sm.h"
 #include "util.h"
 #include "xml.h"
 
@@ -26,6 +27,7 @@ typedef enum {
     NEG_WAIT_AUTH_FEATURES,
     NEG_AUTHENTICATING,
     NEG_WAIT_BIND_FEATURES,
+    NEG_RESUMING, /* XEP-0198 <resume/> sent instead of binding */
     NEG_BINDING,
     NEG_SESSION,
     NEG_ONLINE,
@@ -52,6 +54,7 @@ typedef struct pending_iq {
  * the bosh queue mark just after its bytes. */
 typedef struct sent_message {
     uint64_t mark;
+    uint32_t seq; /* its XEP-0198 sequence number, or 0 when not counted */
     char *to, *type, *body, *id;
 } sent_message;
 
@@ -95,6 +98,13 @@ struct xw_client {
 
     sent_message *unacked; /* oldest first */
     size_t nunacked;
+
+    /* Stream management (XEP-0198), and the lost stream to resume. */
+    int stream_management; /* option: use it where offered (default 1) */
+    int sm_offered, bind_offered;
+    xw_sm sm;
+    char *sm_resume_id, *sm_resume_jid;
+    uint32_t sm_resume_h;
 
     xw_bosh_request req;
     xw_buf saved;    /* the last xw_client_save() result */
@@ -175,6 +185,8 @@ static int send_node(xw_client *c, const xw_node *n) {
     int rc = xw_node_serialize(n, XW_NS_HTTPBIND, &xml);
     if (!rc) rc = xw_bosh_queue(c->bosh, xml.data, xml.len);
     xw_buf_free(&xml);
+    /* XEP-0198 §4: stanzas are counted, nonzas are not. */
+    if (!rc && c->sm.counting && xw_sm_is_stanza(n)) c->sm.out++;
     return rc;
 }
 
@@ -294,6 +306,14 @@ int xw_client_set_option(xw_client *c, const char *name, const char *value) {
         if (!*value || !xw_im_is_xml_text(value) || strlen(value) > 256) return XW_ERR_INVALID;
         return replace_str(name[9] == 'a' ? &c->catch_up_after : &c->catch_up_start, value);
     }
+    if (strcmp(name, "sm_resume_id") == 0) {
+        if (!*value || strlen(value) > XW_SM_ID_MAX || !xw_im_is_xml_text(value)) return XW_ERR_INVALID;
+        return replace_str(&c->sm_resume_id, value);
+    }
+    if (strcmp(name, "sm_resume_jid") == 0) return *value ? replace_str(&c->sm_resume_jid, value) : XW_ERR_INVALID;
+    if (strcmp(name, "sm_resume_h") == 0) {
+        return xw_sm_parse_u32(value, &c->sm_resume_h) ? XW_ERR_INVALID : XW_OK;
+    }
     unsigned long v;
     if (parse_uint(value, 1000000000UL, &v)) return XW_ERR_INVALID;
     if (strcmp(name, "secure") == 0) c->secure = v != 0;
@@ -309,6 +329,7 @@ int xw_client_set_option(xw_client *c, const char *name, const char *value) {
     else if (strcmp(name, "iq_timeout_ms") == 0 && v > 0) c->iq_timeout_ms = (double)v;
     else if (strcmp(name, "max_pending_iqs") == 0 && v > 0) c->max_pending_iqs = v;
     else if (strcmp(name, "catch_up_max") == 0 && v > 0) c->catch_up_max = v;
+    else if (strcmp(name, "stream_management") == 0) c->stream_management = v != 0;
     else if (strcmp(name, "catch_up_page") == 0 && v > 0 && v <= MAM_PAGE_MAX) c->catch_up_page = (unsigned)v;
     else if (strcmp(name, "max_queued_bytes") == 0 && v > 0) c->bosh_cfg.max_queued_bytes = v;
     else if (strcmp(name, "max_stanza_bytes") == 0 && v > 0) c->limits.max_stanza_bytes = v;
@@ -412,14 +433,11 @@ static void sasl_failure(xw_client *c, const xw_node *st) {
     xw_buf_free(&text);
 }
 
-static void start_bind(xw_client *c, const xw_node *features) {
-    if (!xw_node_child(features, "bind", NS_BIND)) {
+static void send_bind(xw_client *c) {
+    if (!c->bind_offered) {
         fail_session(c, "unsupported-feature", "the server offers no resource binding");
         return;
     }
-    const xw_node *sess = xw_node_child(features, "session", NS_SESSION);
-    /* RFC 3921 session establishment, only where the server still requires it. */
-    c->session_required = sess && !xw_node_child(sess, "optional", NULL);
     char *id;
     if (!track_iq(c, NULL, IQ_BIND, 0, 0, &id)) {
         fail_session(c, "internal-error", "out of memory");
@@ -440,6 +458,50 @@ static void start_bind(xw_client *c, const xw_node *features) {
     xw_node_free(iq);
     if (rc) fail_session(c, "internal-error", xw_strerror(rc));
     else c->neg = NEG_BINDING;
+}
+
+static void send_sm_resume(xw_client *c) {
+    xw_node *n = NULL;
+    int rc = xw_sm_build_resume(&n, c->sm_resume_id, c->sm_resume_h);
+    if (!rc) rc = send_node(c, n);
+    xw_node_free(n);
+    if (rc) {
+        send_bind(c);
+        return;
+    }
+    /* Our stanzas are counted from here; the server's 'h' in <resumed/>
+     * sets where. */
+    c->sm.counting = 1;
+    c->neg = NEG_RESUMING;
+}
+
+/* The features after authentication: resume the lost stream if we have
+ * one and the server offers stream management, else bind a resource. */
+static void on_bind_features(xw_client *c, const xw_node *features) {
+    c->bind_offered = xw_node_child(features, "bind", NS_BIND) != NULL;
+    const xw_node *sess = xw_node_child(features, "session", NS_SESSION);
+    /* RFC 3921 session establishment, only where the server still requires it. */
+    c->session_required = sess && !xw_node_child(sess, "optional", NULL);
+    c->sm_offered = c->stream_management && xw_node_child(features, "sm", XW_NS_SM) != NULL;
+    if (c->sm_offered && c->sm_resume_id && c->sm_resume_jid && xw_jid_equal(c->sm_resume_jid, c->jid_str, 1))
+        send_sm_resume(c);
+    else
+        send_bind(c);
+}
+
+static void send_sm_nonza(xw_client *c, xw_node *n, int rc) {
+    if (!rc) rc = send_node(c, n);
+    xw_node_free(n);
+    if (rc) emit_error(c, "internal-error", "could not send a stream management element");
+}
+
+/* XEP-0198 §4: ask the server which of our stanzas it has handled. */
+static void request_sm_ack(xw_client *c) {
+    if (!c->sm.enabled || c->sm.r_pending) return;
+    xw_node *n = NULL;
+    int rc = xw_sm_build_request(&n);
+    send_sm_nonza(c, n, rc);
+    if (!rc) c->sm.r_pending = 1;
 }
 
 static void send_initial_presence(xw_client *c) {
@@ -523,6 +585,17 @@ static void go_online(xw_client *c) {
     c->neg = NEG_ONLINE;
     emit_str2(c, "online", "jid", c->bound_jid, "mechanism", c->mech_name);
     emit_status(c, "online");
+    if (c->sm_offered) {
+        /* XEP-0198 §3: enable before anything else is sent, so every
+         * stanza of the session is counted. */
+        xw_node *n = NULL;
+        int rc = xw_sm_build_enable(&n);
+        send_sm_nonza(c, n, rc);
+        if (!rc) {
+            c->sm.counting = 1;
+            c->sm.out = 0;
+        }
+    }
     if (c->catch_up_after || c->catch_up_start) {
         c->catching_up = 1;
         send_mam_query(c, c->catch_up_after);
@@ -730,20 +803,130 @@ static void on_message(xw_client *c, const xw_node *st) {
         if (xw_seen_has(&c->seen, 's', stanza_id, NULL)) return;
         xw_seen_add(&c->seen, 's', stanza_id, NULL);
     }
-    if (id && xw_seen_has(&c->seen, 'm', xw_node_attr(st, "from"), id)) return;
+    const char *from = xw_node_attr(st, "from");
+    if (id && xw_seen_has(&c->seen, 'm', from, id)) return;
+    /* The same message routed twice under new archive ids: ejabberd
+     * (23.01) re-routes the stanzas a resumed stream had not acknowledged
+     * after resending them on it (XEP-0198 §5). Same sender, id and body
+     * is the same message. */
+    const xw_node *body = xw_node_child(st, "body", XW_NS_CLIENT);
+    if (id && body) {
+        xw_buf key = {0};
+        int rc = xw_buf_append_str(&key, id);
+        if (!rc) rc = xw_buf_append(&key, "\n", 1);
+        if (!rc) rc = xw_node_text(body, &key);
+        int dup = !rc && key.data && xw_seen_has(&c->seen, 'c', from, key.data);
+        if (!rc && key.data && !dup) xw_seen_add(&c->seen, 'c', from, key.data);
+        xw_buf_free(&key);
+        if (dup) return;
+    }
     emit_message(c, st, stanza_id, NULL, 0);
+}
+
+static void prune_acknowledged(xw_client *c);
+static int has_unacked_beyond(const xw_client *c, uint32_t h);
+
+/* The lost stream is back (XEP-0198 §5): same session, same presence, so
+ * no catch-up and no initial presence; the server resends what we never
+ * acknowledged, the app resends what it never handled (seq > h). */
+static void sm_resumed(xw_client *c, uint32_t h) {
+    xw_jid parsed;
+    xw_buf bare = {0};
+    if (xw_jid_parse(c->sm_resume_jid, strlen(c->sm_resume_jid), &parsed)) {
+        fail_session(c, "bad-format", "the stream to resume has no valid JID");
+        return;
+    }
+    int rc = xw_jid_bare(&parsed, &bare);
+    xw_jid_free(&parsed);
+    if (!rc) rc = replace_str(&c->bound_jid, c->sm_resume_jid);
+    if (!rc) rc = replace_str(&c->sm.id, c->sm_resume_id);
+    if (rc) {
+        xw_buf_free(&bare);
+        fail_session(c, "internal-error", "out of memory");
+        return;
+    }
+    free(c->archive_jid);
+    c->archive_jid = xw_buf_take(&bare);
+    c->sm.enabled = 1;
+    c->sm.in = c->sm_resume_h;
+    c->sm.out = c->sm.acked = h;
+    c->neg = NEG_ONLINE;
+    char buf[64];
+    int erc;
+    size_t mark = event_begin(c, &erc);
+    if (!erc) erc = xw_buf_append_str(&c->events, "{\"type\":\"online\"");
+    if (!erc) erc = json_kv(&c->events, "jid", c->bound_jid);
+    xw_format(buf, sizeof buf, ",\"resumed\":\"stream\",\"acked\":%u", (unsigned)h);
+    if (!erc) erc = xw_buf_append_str(&c->events, buf);
+    event_end(c, mark, erc);
+    emit_status(c, "online");
+}
+
+static void on_sm(xw_client *c, const xw_node *st) {
+    uint32_t h = 0;
+    if (!strcmp(st->name, "enabled")) {
+        if (!c->sm.counting || c->sm.enabled || c->neg == NEG_RESUMING) return;
+        c->sm.enabled = 1;
+        c->sm.in = 0;
+        const char *resume = xw_node_attr(st, "resume");
+        const char *id = xw_node_attr(st, "id");
+        if (resume && (!strcmp(resume, "true") || !strcmp(resume, "1")) && id && *id && strlen(id) <= XW_SM_ID_MAX &&
+            replace_str(&c->sm.id, id))
+            emit_error(c, "internal-error", "out of memory: the stream cannot be resumed");
+        if (has_unacked_beyond(c, 0)) request_sm_ack(c);
+    } else if (!strcmp(st->name, "resumed")) {
+        if (c->neg != NEG_RESUMING) return;
+        if (xw_sm_parse_h(st, &h)) fail_session(c, "bad-format", "<resumed/> without a valid h (XEP-0198 §5)");
+        else sm_resumed(c, h);
+    } else if (!strcmp(st->name, "failed")) {
+        if (c->neg == NEG_RESUMING) {
+            /* Too late to resume (XEP-0198 §5): a new session, caught up
+             * from the archive as after any lost one. */
+            c->sm.counting = 0;
+            send_bind(c);
+        } else if (c->sm.counting && !c->sm.enabled) {
+            c->sm.counting = 0; /* enable refused: go on without */
+        }
+    } else if (!strcmp(st->name, "r")) {
+        if (!c->sm.enabled) return;
+        xw_node *n = NULL;
+        int rc = xw_sm_build_ack(&n, c->sm.in);
+        send_sm_nonza(c, n, rc);
+    } else if (!strcmp(st->name, "a")) {
+        if (!c->sm.enabled) return;
+        if (xw_sm_parse_h(st, &h)) {
+            emit_error(c, "bad-format", "dropped an <a/> without a valid h (XEP-0198 §4)");
+            return;
+        }
+        if (h > c->sm.out) {
+            fail_session(c, "undefined-condition",
+                         "the server acknowledged more stanzas than were sent (XEP-0198 §4, handled-count-too-high)");
+            return;
+        }
+        if (h > c->sm.acked) c->sm.acked = h;
+        c->sm.r_pending = 0;
+        prune_acknowledged(c);
+        if (has_unacked_beyond(c, c->sm.acked)) request_sm_ack(c);
+    }
 }
 
 static int on_stanza(void *ud, xw_node *st, double now_ms) {
     xw_client *c = ud;
     c->now_ms = now_ms;
     const char *ns = st->ns ? st->ns : "";
+    /* XEP-0198 §4: every stanza received is handled here, whatever becomes of it. */
+    if (c->sm.enabled && xw_sm_is_stanza(st)) c->sm.in++;
+    if (strcmp(ns, XW_NS_SM) == 0) {
+        on_sm(c, st);
+        xw_node_free(st);
+        return 0;
+    }
     if (strcmp(ns, XW_NS_STREAMS) == 0 && strcmp(st->name, "error") == 0) {
         const xw_node *cond = xw_node_child(st, NULL, NS_STREAM_ERRORS);
         fail_session(c, cond ? cond->name : "undefined-condition", "stream error from the server (RFC 6120 §4.9)");
     } else if (strcmp(ns, XW_NS_STREAMS) == 0 && strcmp(st->name, "features") == 0) {
         if (c->neg == NEG_WAIT_AUTH_FEATURES) start_sasl(c, st);
-        else if (c->neg == NEG_WAIT_BIND_FEATURES) start_bind(c, st);
+        else if (c->neg == NEG_WAIT_BIND_FEATURES) on_bind_features(c, st);
     } else if (strcmp(ns, NS_SASL) == 0) {
         if (c->neg != NEG_AUTHENTICATING) fail_session(c, "bad-format", "unexpected SASL element");
         else if (!strcmp(st->name, "challenge") || !strcmp(st->name, "success")) sasl_step(c, st);
@@ -772,11 +955,31 @@ static void sent_message_free(sent_message *m) {
     free(m->id);
 }
 
+/* Messages kept for a resumable stream beyond what the BOSH answers
+ * confirm, when the server is slow to acknowledge. */
+#define MAX_TRACKED 1000
+
+static int sm_resumable(const xw_client *c) { return c->sm.enabled && c->sm.id; }
+
+/* Whether the server may not have a message yet: with a resumable stream
+ * only its 'h' says (a lost stream is resumed with it); otherwise the
+ * answer to the request that carried it (XEP-0124 §9.1). */
+static int unconfirmed(const xw_client *c, const sent_message *m, uint64_t bosh_acked) {
+    if (sm_resumable(c) && m->seq && c->nunacked <= MAX_TRACKED) return m->seq > c->sm.acked;
+    return m->mark > bosh_acked;
+}
+
+static int has_unacked_beyond(const xw_client *c, uint32_t h) {
+    for (size_t i = 0; i < c->nunacked; i++)
+        if (c->unacked[i].seq > h) return 1;
+    return 0;
+}
+
 /* Forgets the messages the server has acknowledged. */
 static void prune_acknowledged(xw_client *c) {
     uint64_t acked = xw_bosh_acked(c->bosh);
     size_t n = 0;
-    while (n < c->nunacked && c->unacked[n].mark <= acked) sent_message_free(&c->unacked[n++]);
+    while (n < c->nunacked && !unconfirmed(c, &c->unacked[n], acked)) sent_message_free(&c->unacked[n++]);
     if (!n) return;
     memmove(c->unacked, c->unacked + n, (c->nunacked - n) * sizeof *c->unacked);
     c->nunacked -= n;
@@ -789,8 +992,8 @@ static void track_sent(xw_client *c, const char *to, const char *type, const cha
     sent_message *grown = realloc(c->unacked, (c->nunacked + 1) * sizeof *grown);
     if (!grown) return;
     c->unacked = grown;
-    sent_message m = {xw_bosh_queue_end(c->bosh), xw_strdup(to), type ? xw_strdup(type) : NULL,
-                      body ? xw_strdup(body) : NULL, xw_strdup(id)};
+    sent_message m = {xw_bosh_queue_end(c->bosh), c->sm.counting ? c->sm.out : 0, xw_strdup(to),
+                      type ? xw_strdup(type) : NULL, body ? xw_strdup(body) : NULL, xw_strdup(id)};
     if (!m.to || !m.id || (type && !m.type) || (body && !m.body)) {
         sent_message_free(&m);
         return;
@@ -803,15 +1006,32 @@ static void track_sent(xw_client *c, const char *to, const char *type, const cha
  * in its next session (the archive tells which ones did arrive). */
 static void emit_unacknowledged(xw_client *c) {
     prune_acknowledged(c);
+    uint64_t bosh_acked = xw_bosh_acked(c->bosh);
+    char buf[96];
+    int rc;
+    size_t mark;
+    if (sm_resumable(c)) {
+        /* What the next session needs to resume this stream (XEP-0198 §5). */
+        mark = event_begin(c, &rc);
+        if (!rc) rc = xw_buf_append_str(&c->events, "{\"type\":\"stream-resumable\"");
+        if (!rc) rc = json_kv(&c->events, "id", c->sm.id);
+        xw_format(buf, sizeof buf, ",\"h\":%u", (unsigned)c->sm.in);
+        if (!rc) rc = xw_buf_append_str(&c->events, buf);
+        event_end(c, mark, rc);
+    }
     for (size_t i = 0; i < c->nunacked; i++) {
         const sent_message *m = &c->unacked[i];
-        int rc;
-        size_t mark = event_begin(c, &rc);
+        mark = event_begin(c, &rc);
         if (!rc) rc = xw_buf_append_str(&c->events, "{\"type\":\"unacknowledged\"");
         if (!rc) rc = json_kv(&c->events, "to", m->to);
         if (!rc) rc = json_kv(&c->events, "messageType", m->type);
         if (!rc) rc = json_kv(&c->events, "body", m->body);
         if (!rc) rc = json_kv(&c->events, "id", m->id);
+        /* seq: for a resumed stream; delivered: the BOSH answer came, so a
+         * new session need not send it again. */
+        xw_format(buf, sizeof buf, ",\"seq\":%u,\"delivered\":%s", (unsigned)m->seq,
+                  m->mark <= bosh_acked ? "true" : "false");
+        if (!rc) rc = xw_buf_append_str(&c->events, buf);
         event_end(c, mark, rc);
     }
 }
@@ -853,6 +1073,7 @@ xw_client *xw_client_new(void) {
     c->max_pending_iqs = 256;
     c->catch_up_max = 10000;
     c->catch_up_page = MAM_PAGE;
+    c->stream_management = 1;
     uint8_t r[4];
     xw_random_bytes(r, sizeof r);
     /* Random per-client id prefix so ids are not guessable across sessions. */
@@ -882,6 +1103,9 @@ void xw_client_free(xw_client *c) {
     free(c->archive_jid);
     for (size_t i = 0; i < c->nunacked; i++) sent_message_free(&c->unacked[i]);
     free(c->unacked);
+    xw_sm_free(&c->sm);
+    free(c->sm_resume_id);
+    free(c->sm_resume_jid);
     xw_buf_free(&c->saved);
     xw_buf_free(&c->events);
     xw_buf_free(&c->out);
@@ -973,7 +1197,10 @@ int xw_client_send_message(xw_client *c, const char *to, const char *type, const
     xw_node *m = NULL;
     rc = xw_im_build_message(&m, to, type, body, id ? id : gen);
     if (!rc) rc = send_node(c, m);
-    if (!rc) track_sent(c, to, type, body, id ? id : gen);
+    if (!rc) {
+        track_sent(c, to, type, body, id ? id : gen);
+        request_sm_ack(c);
+    }
     xw_node_free(m);
     free(gen);
     return rc;
@@ -1059,6 +1286,14 @@ const char *xw_client_save(xw_client *c) {
     if (!rc) rc = xw_buf_append_xml_escaped(&c->saved, c->bound_jid, strlen(c->bound_jid));
     if (!rc) rc = xw_buf_append_str(&c->saved, "'");
     if (!rc) rc = xw_bosh_save_attrs(c->bosh, &c->saved);
+    if (!rc && c->sm.enabled) {
+        /* The stream management counters go on in the next page. */
+        rc = xw_buf_printf(&c->saved, " sm-in='%u' sm-out='%u' sm-acked='%u'", (unsigned)c->sm.in,
+                           (unsigned)c->sm.out, (unsigned)c->sm.acked);
+        if (!rc && c->sm.id) rc = xw_buf_append_str(&c->saved, " sm-id='");
+        if (!rc && c->sm.id) rc = xw_buf_append_xml_escaped(&c->saved, c->sm.id, strlen(c->sm.id));
+        if (!rc && c->sm.id) rc = xw_buf_append_str(&c->saved, "'");
+    }
     if (!rc) rc = xw_buf_append_str(&c->saved, ">");
     if (!rc) rc = xw_bosh_save_requests(c->bosh, NS_RESUME, &c->saved);
     if (!rc) rc = xw_buf_append_str(&c->saved, "</body>");
@@ -1083,6 +1318,15 @@ static int on_saved_body(void *ud, const xw_node *saved) {
     xw_jid_free(&full);
     if (!has_resource) return XW_ERR_JID;
     if (replace_str(&c->bound_jid, jid)) return XW_ERR_NOMEM;
+    const char *sm_in = xw_node_attr(saved, "sm-in");
+    if (sm_in) {
+        const char *sm_id = xw_node_attr(saved, "sm-id");
+        if (xw_sm_parse_u32(sm_in, &c->sm.in) || xw_sm_parse_u32(xw_node_attr(saved, "sm-out"), &c->sm.out) ||
+            xw_sm_parse_u32(xw_node_attr(saved, "sm-acked"), &c->sm.acked) || c->sm.acked > c->sm.out ||
+            (sm_id && (strlen(sm_id) > XW_SM_ID_MAX || replace_str(&c->sm.id, sm_id))))
+            return XW_ERR_PROTOCOL;
+        c->sm.counting = c->sm.enabled = 1;
+    }
     return xw_bosh_restore_attrs(c->bosh, saved);
 }
 
@@ -1130,6 +1374,8 @@ int xw_client_resume(xw_client *c, const char *saved, size_t len, double now_ms)
         c->bosh = NULL;
         free(c->bound_jid);
         c->bound_jid = NULL;
+        xw_sm_free(&c->sm);
+        memset(&c->sm, 0, sizeof c->sm);
         return rc == XW_ERR_NOMEM || rc == XW_ERR_JID ? rc : XW_ERR_INVALID;
     }
     /* The archive's address: the saved JID is ours (on_saved_body checked). */

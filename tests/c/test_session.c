@@ -64,10 +64,13 @@ static void last_iq_id(script *s, char *out, size_t cap) {
 
 #define FEATURES_PLAIN "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>"
 #define FEATURES_BIND "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
+#define FEATURES_BIND_SM "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>"
+/* The features after authentication in the next log_in(). */
+static const char *bind_features = FEATURES_BIND;
 
 /* One extra option for the next start(), for limit tests. */
 static const char *next_option_name, *next_option_value;
-static const char *start_option2, *start_value2;
+static const char *start_option2, *start_value2, *start_option3, *start_value3;
 /* Extra session attributes in the next session creation response. */
 static const char *next_creation_attrs = "";
 
@@ -91,6 +94,10 @@ static void start(script *s, int allow_plain) {
         CHECK(xw_client_set_option(s->c, start_option2, start_value2) == 0, "option %s", start_option2);
         start_option2 = NULL;
     }
+    if (start_option3) {
+        CHECK(xw_client_set_option(s->c, start_option3, start_value3) == 0, "option %s", start_option3);
+        start_option3 = NULL;
+    }
     CHECK(xw_client_connect(s->c, s->now) == 0, "connect");
     drain(s);
     /* Session creation answered with the features in the same body. */
@@ -112,7 +119,8 @@ static void log_in(script *s) {
     reply(s, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
     CHECK(strstr(last_body(s), "xmpp:restart='true'") != NULL, "XEP-0206 §5: restart after SASL success");
     reply(s, "");
-    reply(s, FEATURES_BIND);
+    reply(s, bind_features);
+    bind_features = FEATURES_BIND;
     CHECK(strstr(last_body(s), "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>web</resource></bind>") != NULL,
           "RFC 6120 §7.5: bind request with the resource: %s", last_body(s));
     char bind[512];
@@ -161,6 +169,13 @@ static void test_messages_and_iq(void) {
     CHECK(strstr(s.events.data, "\"type\":\"message\",\"from\":\"bob@example.com/x\"") &&
               strstr(s.events.data, "\"messageType\":\"chat\",\"body\":\"hi & <3\""),
           "RFC 6121 §5: message event: %s", s.events.data);
+    xw_buf_clear(&s.events);
+    reply(&s, "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='m1'><body>hi &amp; &lt;3</body>"
+              "<stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='Z2'/></message>");
+    CHECK(!strstr(s.events.data, "\"type\":\"message\""), "XEP-0198 §5: the same message routed again (same sender, "
+          "id and body, new archive id) is dropped: %s", s.events.data);
+    reply(&s, "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='m1'><body>another text</body></message>");
+    CHECK(strstr(s.events.data, "another text") != NULL, "a reused id with another body is another message: %s", s.events.data);
     CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "1 < 2", "id1") == 0, "send message");
     drain(&s);
     CHECK(strstr(last_body(&s), "<message xmlns='jabber:client' to='bob@example.com' type='chat' id='id1'><body>1 &lt; 2</body></message>") != NULL,
@@ -573,7 +588,7 @@ static void test_unacknowledged(void) {
         drain(&s);
     }
     const char *ev = s.events.data ? s.events.data : "";
-    const char *u2 = strstr(ev, "{\"type\":\"unacknowledged\",\"to\":\"bob@example.com\",\"messageType\":\"chat\",\"body\":\"two\",\"id\":\"u2\"}");
+    const char *u2 = strstr(ev, "{\"type\":\"unacknowledged\",\"to\":\"bob@example.com\",\"messageType\":\"chat\",\"body\":\"two\",\"id\":\"u2\",\"seq\":0,\"delivered\":false}");
     const char *u3 = strstr(ev, "\"type\":\"unacknowledged\",\"to\":\"bob@example.com\",\"messageType\":\"chat\",\"body\":\"three\",\"id\":\"u3\"");
     const char *off = strstr(ev, "{\"type\":\"offline\",\"condition\":\"connection-failed\"");
     CHECK(queued_u3, "u3 queued while the network was down");
@@ -594,6 +609,117 @@ static void test_unacknowledged(void) {
     xw_buf_free(&s.events);
 }
 
+/* XEP-0198 stream management where the server offers it. */
+static void test_stream_management(void) {
+    script s;
+    bind_features = FEATURES_BIND_SM;
+    log_in(&s);
+    flush_until(&s, "<presence");
+    const char *body = last_body(&s);
+    const char *enable = strstr(body, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+    const char *presence = strstr(body, "<presence");
+    CHECK(enable && presence && enable < presence, "XEP-0198 §3: enable right after binding, before any stanza: %s", body);
+    reply(&s, "<enabled xmlns='urn:xmpp:sm:3' id='SM1' resume='true' max='300'/>");
+    /* Two stanzas in: an <r/> is answered with h='2'. */
+    reply(&s, "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='i1'><body>in one</body></message>"
+              "<presence xmlns='jabber:client' from='bob@example.com/x'/><r xmlns='urn:xmpp:sm:3'/>");
+    flush_until(&s, "<a ");
+    CHECK(strstr(last_body(&s), "<a xmlns='urn:xmpp:sm:3' h='2'/>") != NULL, "XEP-0198 §4: <r/> answered with our h: %s",
+          last_body(&s));
+    /* Our messages ask for acks; one <r/> at a time. */
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "one", "o1") == 0, "send o1");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "two", "o2") == 0, "send o2");
+    drain(&s);
+    flush_until(&s, "id='o2'");
+    body = last_body(&s);
+    const char *r = strstr(body, "<r xmlns='urn:xmpp:sm:3'/>");
+    CHECK(r && strstr(body, "id='o1'") < r && !strstr(r + 1, "<r "), "XEP-0198 §4: one <r/> after our messages: %s", body);
+    /* presence (1), o1 (2), o2 (3): h='2' leaves o2 unacknowledged, so another <r/> goes. */
+    reply(&s, "<a xmlns='urn:xmpp:sm:3' h='2'/>");
+    flush_until(&s, "<r ");
+    CHECK(strstr(last_body(&s), "<r xmlns='urn:xmpp:sm:3'/>") != NULL, "XEP-0198 §4: ask again while a message is unacknowledged");
+    /* The session is lost: what the next one needs to resume is reported. */
+    xw_buf_clear(&s.events);
+    for (int round = 0; round < 10 && !strstr(s.events.data ? s.events.data : "", "\"type\":\"offline\""); round++) {
+        while (s.n) {
+            double rid = s.rids[0];
+            memmove(&s.rids[0], &s.rids[1], sizeof s.rids[0] * 15);
+            memmove(&s.bodies[0], &s.bodies[1], sizeof s.bodies[0] * 15);
+            s.n--;
+            xw_client_request_failed(s.c, rid, s.now);
+        }
+        s.now += 70000;
+        xw_client_tick(s.c, s.now);
+        drain(&s);
+    }
+    const char *ev = s.events.data ? s.events.data : "";
+    CHECK(strstr(ev, "{\"type\":\"stream-resumable\",\"id\":\"SM1\",\"h\":2}") != NULL,
+          "XEP-0198 §5: the SM-ID and our h for the next session: %s", ev);
+    CHECK(strstr(ev, "\"id\":\"o2\",\"seq\":3") && !strstr(ev, "\"id\":\"o1\""),
+          "XEP-0198 §4: only messages beyond the server's h are unacknowledged, with their sequence numbers: %s", ev);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+
+    /* The next session resumes the stream instead of binding. */
+    next_option_name = "sm_resume_id";
+    next_option_value = "SM1";
+    start_option2 = "sm_resume_h";
+    start_value2 = "2";
+    start(&s, 1);
+    CHECK(xw_client_set_option(s.c, "sm_resume_jid", "alice@example.com/web") == XW_ERR_STATE, "options before connect only");
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+    next_option_name = "sm_resume_id";
+    next_option_value = "SM1";
+    start_option2 = "sm_resume_h";
+    start_value2 = "2";
+    start_option3 = "sm_resume_jid";
+    start_value3 = "alice@example.com/web";
+    start(&s, 1);
+    reply(&s, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    reply(&s, "");
+    reply(&s, FEATURES_BIND_SM);
+    flush_until(&s, "<resume");
+    CHECK(strstr(last_body(&s), "<resume xmlns='urn:xmpp:sm:3' previd='SM1' h='2'/>") && !strstr(last_body(&s), "<bind"),
+          "XEP-0198 §5: resume the lost stream with our h, no bind: %s", last_body(&s));
+    xw_buf_clear(&s.events);
+    reply(&s, "<resumed xmlns='urn:xmpp:sm:3' previd='SM1' h='2'/>"
+              "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='i3'><body>resent by the server</body></message>");
+    CHECK(strstr(s.events.data, "{\"type\":\"online\",\"jid\":\"alice@example.com/web\",\"resumed\":\"stream\",\"acked\":2}") &&
+              strstr(s.events.data, "resent by the server"),
+          "XEP-0198 §5: online again on the same stream; the server's h says which of ours it handled: %s", s.events.data);
+    for (int i = 0; i < s.n; i++)
+        CHECK(!strstr(s.bodies[i], "<presence") && !strstr(s.bodies[i], "urn:xmpp:mam"),
+              "XEP-0198 §5: a resumed stream keeps its presence and misses nothing: %s", s.bodies[i]);
+    reply(&s, "<r xmlns='urn:xmpp:sm:3'/>");
+    flush_until(&s, "<a ");
+    CHECK(strstr(last_body(&s), "<a xmlns='urn:xmpp:sm:3' h='3'/>") != NULL, "XEP-0198 §5: counting goes on from our h: %s",
+          last_body(&s));
+    reply(&s, "<a xmlns='urn:xmpp:sm:3' h='9'/>");
+    while (s.n) reply(&s, "");
+    CHECK(strstr(s.events.data, "handled-count-too-high") != NULL,
+          "XEP-0198 §4: an h beyond what we sent ends the session: %s", s.events.data);
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+
+    /* Too late to resume: bind a new session. */
+    next_option_name = "sm_resume_id";
+    next_option_value = "SM1";
+    start_option2 = "sm_resume_jid";
+    start_value2 = "alice@example.com/web";
+    start(&s, 1);
+    reply(&s, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    reply(&s, "");
+    reply(&s, FEATURES_BIND_SM);
+    flush_until(&s, "<resume");
+    reply(&s, "<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+    flush_until(&s, "<bind");
+    CHECK(strstr(last_body(&s), "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>") != NULL,
+          "XEP-0198 §5: a failed resumption falls back to binding: %s", last_body(&s));
+    xw_client_free(s.c);
+    xw_buf_free(&s.events);
+}
+
 int main(void) {
     test_plain_refused_over_http();
     test_auth_failure();
@@ -604,5 +730,6 @@ int main(void) {
     test_resume();
     test_catch_up();
     test_unacknowledged();
+    test_stream_management();
     return check_report("test_session");
 }

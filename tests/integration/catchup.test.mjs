@@ -39,18 +39,19 @@ function waitFor(client, name, pred, ms, what) {
  * network (through the proxy) is dark, then `afterwards` once bob is back.
  * Returns the numbers bob got, in order, and what his client reported.
  */
-async function blackoutRun({ catchUp, before: nBefore = 20, during = 100, afterwards = 10 }) {
+async function blackoutRun({ catchUp, streamManagement, before: nBefore = 20, during = 100, afterwards = 10 }) {
   const proxy = await startFaultProxy({ targetPort: server.httpPort, resetRate: 0, delayRate: 0 });
   const alice = createClient({ service: server.boshUrl, jid: `alice@${server.domain}`, password: 'alice-pw' });
   const bob = createClient({
     service: `http://127.0.0.1:${proxy.port}/bosh`, jid: `bob@${server.domain}`, password: 'bob-pw',
-    catchUp, maxRetries: 3, backoffBaseMs: 100, backoffMaxMs: 400, reconnectDelayMs: 300, reconnectMaxDelayMs: 1000,
+    catchUp, streamManagement, maxRetries: 3, backoffBaseMs: 100, backoffMaxMs: 400, reconnectDelayMs: 300, reconnectMaxDelayMs: 1000,
   });
   const got = [];
   const archived = [];
   const caughtUp = [];
   let lost = 0; // sessions lost (a reconnection episode may take several attempts)
   let logins = 0;
+  let streamResumptions = 0;
   bob.on('message', (m) => {
     const n = /^c(\d+)$/.exec(m.body ?? '');
     if (!n) return;
@@ -59,7 +60,7 @@ async function blackoutRun({ catchUp, before: nBefore = 20, during = 100, afterw
   });
   bob.on('caughtUp', (e) => caughtUp.push(e));
   bob.on('status', (e) => { if (e.status === 'reconnecting' && e.attempt <= 1) lost++; });
-  bob.on('online', () => { logins++; });
+  bob.on('online', (o) => { if (o.resumed) streamResumptions++; else logins++; });
   try {
     const bobAvailable = waitFor(bob, 'presence', (p) => p.from === bob.jid && p.type === 'available', 20000, "bob's presence");
     await Promise.all([alice.connect(), bob.connect()]);
@@ -81,13 +82,16 @@ async function blackoutRun({ catchUp, before: nBefore = 20, during = 100, afterw
     await waitFor(bob, 'status', (e) => e.status === 'reconnecting', 20000, 'bob to lose his session');
     await sleep(1000);
     proxy.setBlackout(false);
-    const back = waitFor(bob, 'presence', (p) => p.from === bob.jid && p.type === 'available', 30000, 'bob back online');
-    await back;
+    // Back: a new login once its presence is out (until then the server
+    // keeps messages to bob in offline storage), or the same stream resumed.
+    await (streamManagement
+      ? waitFor(bob, 'online', (o) => o.resumed, 30000, 'bob\'s stream resumed')
+      : waitFor(bob, 'presence', (p) => p.from === bob.jid && p.type === 'available', 30000, 'bob back online'));
     await send(afterwards);
     const total = nBefore + during + afterwards;
     await waitFor(bob, 'message', (m) => m.body === `c${total}`, 15000, 'the messages after the blackout').catch(() => {});
     await sleep(500); // anything more (a duplicate) would come now
-    return { total, got, archived, caughtUp, lost, relogins: logins - 1, blackedOut: proxy.counts.blackedOut };
+    return { total, got, archived, caughtUp, lost, relogins: logins - 1, streamResumptions, blackedOut: proxy.counts.blackedOut };
   } finally {
     await Promise.all([alice.disconnect(), bob.disconnect()]).catch(() => {});
     await proxy.close();
@@ -95,7 +99,7 @@ async function blackoutRun({ catchUp, before: nBefore = 20, during = 100, afterw
 }
 
 test('XEP-0313 §4 + §5.4: after a blackout loses bob\'s session, the catch-up delivers every message once, in order', async () => {
-  const r = await blackoutRun({ catchUp: true });
+  const r = await blackoutRun({ catchUp: true, streamManagement: false });
   console.log(`catch-up: ${r.got.length}/${r.total} received, ${r.archived.length} from the archive, ` +
     `${r.lost} session(s) lost, ${r.relogins} new login(s), ${r.blackedOut} connections reset, caughtUp ${JSON.stringify(r.caughtUp)}`);
   assert.ok(r.lost >= 1, 'the blackout must have cost bob his session');
@@ -107,8 +111,18 @@ test('XEP-0313 §4 + §5.4: after a blackout loses bob\'s session, the catch-up 
   assert.ok(r.caughtUp.every((e) => e.complete), 'each catch-up reached the end of the archive');
 });
 
-test('without catch-up the same blackout loses messages (what XEP-0313 catch-up is for)', async () => {
-  const r = await blackoutRun({ catchUp: false });
+test('XEP-0198 §5: after the same blackout bob resumes his stream, and the server resends what the lost session never acknowledged', async () => {
+  const r = await blackoutRun({ catchUp: false, streamManagement: true });
+  console.log(`stream resumption: ${r.got.length}/${r.total} received, ${r.streamResumptions} stream(s) resumed, ` +
+    `${r.relogins} new login(s), ${r.archived.length} from the archive`);
+  assert.ok(r.lost >= 1, 'the blackout must have cost bob his BOSH session');
+  assert.equal(r.streamResumptions, 1, 'the stream was resumed');
+  assert.equal(r.relogins, 0, 'no new session');
+  assert.deepEqual(r.got, Array.from({ length: r.total }, (_, k) => k + 1), 'every message once, in order');
+});
+
+test('without catch-up or stream resumption the same blackout loses messages (what XEP-0313 catch-up is for)', async () => {
+  const r = await blackoutRun({ catchUp: false, streamManagement: false });
   const missing = r.total - new Set(r.got).size;
   console.log(`no catch-up: ${r.got.length}/${r.total} received, ${missing} missing, ${r.lost} reconnection(s)`);
   assert.ok(r.lost >= 1, 'the blackout must have cost bob his session');
@@ -124,10 +138,10 @@ test('without catch-up the same blackout loses messages (what XEP-0313 catch-up 
  * while reconnecting. Returns what bob got, in order, and which numbers he
  * had before alice was back.
  */
-async function senderFaultRun(fault) {
+async function senderFaultRun(fault, { streamManagement = true } = {}) {
   const proxy = await startFaultProxy({ targetPort: server.httpPort, resetRate: 0, delayRate: 0 });
   const alice = createClient({
-    service: `http://127.0.0.1:${proxy.port}/bosh`, jid: `alice@${server.domain}`, password: 'alice-pw',
+    service: `http://127.0.0.1:${proxy.port}/bosh`, jid: `alice@${server.domain}`, password: 'alice-pw', streamManagement,
     maxRetries: 3, backoffBaseMs: 100, backoffMaxMs: 400, reconnectDelayMs: 300, reconnectMaxDelayMs: 1000,
   });
   const bob = createClient({ service: server.boshUrl, jid: `bob@${server.domain}`, password: 'bob-pw' });
@@ -163,10 +177,13 @@ async function senderFaultRun(fault) {
     const beforeBack = [...got];
     proxy.setBlackout(false);
     proxy.setDropResponses(false);
-    await waitFor(alice, 'caughtUp', () => true, 30000, 'alice back online and caught up');
+    const resumed = await Promise.race([
+      waitFor(alice, 'caughtUp', () => true, 30000, 'alice back online and caught up').then(() => false),
+      waitFor(alice, 'online', (o) => o.resumed, 30000, 'alice back online').then(() => true),
+    ]);
     await waitFor(bob, 'message', (m) => m.body === 's40', 15000, 'the last message').catch(() => {});
     await sleep(1000); // a duplicate would come now
-    return { got, beforeBack, aliceErrors, counts: { ...proxy.counts } };
+    return { got, beforeBack, aliceErrors, resumed, counts: { ...proxy.counts } };
   } finally {
     await Promise.all([alice.disconnect(), bob.disconnect()]).catch(() => {});
     await proxy.close();
@@ -175,17 +192,26 @@ async function senderFaultRun(fault) {
 
 const oneToForty = Array.from({ length: 40 }, (_, k) => k + 1);
 
-test('XEP-0124 §9.1: messages a lost session never got acknowledged are sent again after the reconnection, once, in order', async () => {
+test('XEP-0124 §9.1 + XEP-0198 §5: messages a lost session never got acknowledged are sent again after the reconnection, once, in order', async () => {
   const r = await senderFaultRun('blackout');
   console.log(`sender blackout: bob got ${r.got.length}/40; before alice was back: ${r.beforeBack.length}; ` +
-    `${r.counts.blackedOut} connections reset`);
+    `${r.counts.blackedOut} connections reset; stream resumed: ${r.resumed}`);
   assert.ok(r.beforeBack.length < 30, 'some of alice\'s messages could not get through the blackout');
   assert.deepEqual(r.got, oneToForty, 'every message once, in order');
   assert.deepEqual(r.aliceErrors.filter((c) => c === 'recipient-unavailable'), [], 'nothing reported unsent');
 });
 
-test('XEP-0313 §4: a message the server took but never acknowledged is found in the sender\'s archive and not sent twice', async () => {
+test('XEP-0198 §5: a message the server took but never acknowledged is counted in the resumed stream\'s h and not sent twice', async () => {
   const r = await senderFaultRun('drop-responses');
+  console.log(`sender lost answers, stream resumed: ${r.resumed}: bob got ${r.got.length}/40; before alice was back: ` +
+    `${r.beforeBack.length}; ${r.counts.responsesDropped} answers dropped`);
+  assert.ok(r.resumed, 'the stream was resumed');
+  assert.ok(r.beforeBack.length > 10, 'the server delivered messages whose requests alice never saw answered');
+  assert.deepEqual(r.got, oneToForty, 'every message once, in order: those the server had are not resent');
+});
+
+test('XEP-0313 §4: without stream management, a message the server took but never acknowledged is found in the sender\'s archive and not sent twice', async () => {
+  const r = await senderFaultRun('drop-responses', { streamManagement: false });
   console.log(`sender lost answers: bob got ${r.got.length}/40; before alice was back: ${r.beforeBack.length} ` +
     `(s${r.beforeBack[r.beforeBack.length - 1]}); ${r.counts.responsesDropped} answers dropped`);
   // The requests that went out reached ejabberd; the rest waited in the
