@@ -6,8 +6,9 @@
  * the client's IQs (bind, ping) and get past negotiation, and "@Q@" by
  * the queryid of the last archive query. An input of odd length asks for
  * a catch-up from the archive after login (XEP-0313), so the archive
- * result and fin handlers are fuzzed too. Every stanza handler the core
- * has is reachable this way. */
+ * result and fin handlers are fuzzed too; the "stream-management" seed
+ * offers XEP-0198 and drives enable, r/a and a duplicate. Every stanza
+ * handler the core has is reachable this way. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
