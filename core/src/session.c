@@ -495,15 +495,6 @@ static void send_sm_nonza(xw_client *c, xw_node *n, int rc) {
     if (rc) emit_error(c, "internal-error", "could not send a stream management element");
 }
 
-/* XEP-0198 §4: ask the server which of our stanzas it has handled. */
-static void request_sm_ack(xw_client *c) {
-    if (!c->sm.enabled || c->sm.r_pending) return;
-    xw_node *n = NULL;
-    int rc = xw_sm_build_request(&n);
-    send_sm_nonza(c, n, rc);
-    if (!rc) c->sm.r_pending = 1;
-}
-
 static void send_initial_presence(xw_client *c) {
     if (!c->initial_presence) return;
     xw_node *p = NULL;
@@ -824,7 +815,6 @@ static void on_message(xw_client *c, const xw_node *st) {
 }
 
 static void prune_acknowledged(xw_client *c);
-static int has_unacked_beyond(const xw_client *c, uint32_t h);
 
 /* The lost stream is back (XEP-0198 §5): same session, same presence, so
  * no catch-up and no initial presence; the server resends what we never
@@ -873,7 +863,6 @@ static void on_sm(xw_client *c, const xw_node *st) {
         if (resume && (!strcmp(resume, "true") || !strcmp(resume, "1")) && id && *id && strlen(id) <= XW_SM_ID_MAX &&
             replace_str(&c->sm.id, id))
             emit_error(c, "internal-error", "out of memory: the stream cannot be resumed");
-        if (has_unacked_beyond(c, 0)) request_sm_ack(c);
     } else if (!strcmp(st->name, "resumed")) {
         if (c->neg != NEG_RESUMING) return;
         if (xw_sm_parse_h(st, &h)) fail_session(c, "bad-format", "<resumed/> without a valid h (XEP-0198 §5)");
@@ -904,9 +893,7 @@ static void on_sm(xw_client *c, const xw_node *st) {
             return;
         }
         if (h > c->sm.acked) c->sm.acked = h;
-        c->sm.r_pending = 0;
         prune_acknowledged(c);
-        if (has_unacked_beyond(c, c->sm.acked)) request_sm_ack(c);
     }
 }
 
@@ -967,12 +954,6 @@ static int sm_resumable(const xw_client *c) { return c->sm.enabled && c->sm.id; 
 static int unconfirmed(const xw_client *c, const sent_message *m, uint64_t bosh_acked) {
     if (sm_resumable(c) && m->seq && c->nunacked <= MAX_TRACKED) return m->seq > c->sm.acked;
     return m->mark > bosh_acked;
-}
-
-static int has_unacked_beyond(const xw_client *c, uint32_t h) {
-    for (size_t i = 0; i < c->nunacked; i++)
-        if (c->unacked[i].seq > h) return 1;
-    return 0;
 }
 
 /* Forgets the messages the server has acknowledged. */
@@ -1197,10 +1178,11 @@ int xw_client_send_message(xw_client *c, const char *to, const char *type, const
     xw_node *m = NULL;
     rc = xw_im_build_message(&m, to, type, body, id ? id : gen);
     if (!rc) rc = send_node(c, m);
-    if (!rc) {
-        track_sent(c, to, type, body, id ? id : gen);
-        request_sm_ack(c);
-    }
+    /* No <r/> after it (XEP-0198 lets the client ask, need not): each
+     * one makes ejabberd answer the held request at once, and the extra
+     * requests that follow, racing on a lossy network, stall ejabberd
+     * (see bosh.c, request_gap_ms). The <resumed/> h is what counts. */
+    if (!rc) track_sent(c, to, type, body, id ? id : gen);
     xw_node_free(m);
     free(gen);
     return rc;

@@ -44,8 +44,6 @@ int xw_sm_build_resume(xw_node **out, const char *previd, uint32_t h) {
     return build(out, "resume", "previd", previd, "h", hv);
 }
 
-int xw_sm_build_request(xw_node **out) { return build(out, "r", NULL, NULL, NULL, NULL); }
-
 int xw_sm_build_ack(xw_node **out, uint32_t h) {
     char hv[16];
     xw_format(hv, sizeof hv, "%u", (unsigned)h);

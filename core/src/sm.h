@@ -23,7 +23,6 @@ typedef struct xw_sm {
     uint32_t out;   /* stanzas we sent since <enable/> */
     uint32_t in;    /* stanzas we handled since <enabled/>: our 'h' */
     uint32_t acked; /* the server's last 'h': how many of ours it handled */
-    int r_pending;  /* an <r/> of ours waits for its <a/> */
 } xw_sm;
 
 /* Is this a stanza (counted), as opposed to a nonza (XEP-0198 §4)? */
@@ -35,10 +34,9 @@ int xw_sm_parse_h(const xw_node *n, uint32_t *h);
 /* The same for a decimal string (an unsignedInt, XEP-0198 §4). */
 int xw_sm_parse_u32(const char *v, uint32_t *h);
 
-/* Builds <enable resume='true'/>, <resume previd h/>, <r/> or <a h/>. */
+/* Builds <enable resume='true'/>, <resume previd h/> or <a h/>. */
 XW_MUST_CHECK int xw_sm_build_enable(xw_node **out);
 XW_MUST_CHECK int xw_sm_build_resume(xw_node **out, const char *previd, uint32_t h);
-XW_MUST_CHECK int xw_sm_build_request(xw_node **out);
 XW_MUST_CHECK int xw_sm_build_ack(xw_node **out, uint32_t h);
 
 void xw_sm_free(xw_sm *sm);
