@@ -66,9 +66,9 @@ export interface ClientOptions {
   /** Archived messages asked for per page (default 100, at most 1000); a result beyond it is
    * dropped with an 'error' event (XEP-0059 §2.1). */
   catchUpPageSize?: number;
-  /** XEP-0198 stream management where the server offers it (default true): acks for what we
-   * send, and a lost session resumes its stream (the server resends what we never acknowledged,
-   * we resend what it never handled) before falling back to a new login and the archive. */
+  /** XEP-0198 stream management where the server offers it (default true): a lost session
+   * resumes its stream (the server resends what we never acknowledged; its count says which of
+   * our messages to resend) before falling back to a new login and the archive. */
   streamManagement?: boolean;
   /** Least time in ms between sending a request and the next one while the first is unanswered
    * (default 50). Requests sent closer may reach the server out of order, and ejabberd then
