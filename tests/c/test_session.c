@@ -68,9 +68,18 @@ static void last_iq_id(script *s, char *out, size_t cap) {
 /* The features after authentication in the next log_in(). */
 static const char *bind_features = FEATURES_BIND;
 
-/* One extra option for the next start(), for limit tests. */
-static const char *next_option_name, *next_option_value;
-static const char *start_option2, *start_value2, *start_option3, *start_value3;
+/* Extra options for the next start(): name, value, name, value, ... */
+#define MAX_NEXT_OPTIONS 3
+static const char *next_options[2 * MAX_NEXT_OPTIONS + 1];
+static void set_next_options(const char *const *pairs) {
+    int n = 0;
+    while (pairs[n] && n < 2 * MAX_NEXT_OPTIONS) {
+        next_options[n] = pairs[n];
+        n++;
+    }
+    next_options[n] = NULL;
+}
+#define NEXT_OPTIONS(...) set_next_options((const char *const[]){__VA_ARGS__, NULL})
 /* Extra session attributes in the next session creation response. */
 static const char *next_creation_attrs = "";
 
@@ -86,18 +95,9 @@ static void start(script *s, int allow_plain) {
     /* The scripted server answers in order at once: no gap needed. */
     CHECK(xw_client_set_option(s->c, "request_gap_ms", "0") == 0, "request_gap_ms option");
     if (allow_plain) CHECK(xw_client_set_option(s->c, "allow_plain", "1") == 0, "allow_plain");
-    if (next_option_name) {
-        CHECK(xw_client_set_option(s->c, next_option_name, next_option_value) == 0, "option %s", next_option_name);
-        next_option_name = NULL;
-    }
-    if (start_option2) {
-        CHECK(xw_client_set_option(s->c, start_option2, start_value2) == 0, "option %s", start_option2);
-        start_option2 = NULL;
-    }
-    if (start_option3) {
-        CHECK(xw_client_set_option(s->c, start_option3, start_value3) == 0, "option %s", start_option3);
-        start_option3 = NULL;
-    }
+    for (int i = 0; next_options[i]; i += 2)
+        CHECK(xw_client_set_option(s->c, next_options[i], next_options[i + 1]) == 0, "option %s", next_options[i]);
+    next_options[0] = NULL;
     CHECK(xw_client_connect(s->c, s->now) == 0, "connect");
     drain(s);
     /* Session creation answered with the features in the same body. */
@@ -275,8 +275,7 @@ static void test_limits(void) {
     xw_client_free(s.c);
     xw_buf_free(&s.events);
 
-    next_option_name = "max_pending_iqs";
-    next_option_value = "3";
+    NEXT_OPTIONS("max_pending_iqs", "3");
     go_online(&s);
     int pings = 0, last = 0;
     while ((last = xw_client_ping(s.c, NULL, 1000, s.now)) > 0 && pings < 1000) pings++;
@@ -415,8 +414,7 @@ static void archived(char *out, size_t cap, const char *outer_from, const char *
 static void test_catch_up(void) {
     script s;
     char qid[48], iqid[48], buf[2048];
-    next_option_name = "catch_up_after";
-    next_option_value = "A0";
+    NEXT_OPTIONS("catch_up_after", "A0");
     log_in(&s);
     flush_until(&s, "urn:xmpp:mam:2");
     CHECK(strstr(last_body(&s), "<query xmlns='urn:xmpp:mam:2' queryid='") &&
@@ -496,8 +494,7 @@ static void test_catch_up(void) {
     xw_buf_free(&s.events);
 
     /* No archive on the server: the error ends the catch-up, presence goes. */
-    next_option_name = "catch_up_start";
-    next_option_value = "2026-11-24T09:59:00Z";
+    NEXT_OPTIONS("catch_up_start", "2026-11-24T09:59:00Z");
     log_in(&s);
     flush_until(&s, "urn:xmpp:mam:2");
     CHECK(strstr(last_body(&s), "<field var='start'><value>2026-11-24T09:59:00Z</value></field>") != NULL,
@@ -515,8 +512,7 @@ static void test_catch_up(void) {
     xw_buf_free(&s.events);
 
     /* No answer: the IQ timeout ends it too. */
-    next_option_name = "catch_up_after";
-    next_option_value = "A0";
+    NEXT_OPTIONS("catch_up_after", "A0");
     log_in(&s);
     flush_until(&s, "urn:xmpp:mam:2");
     xw_buf_clear(&s.events);
@@ -528,10 +524,7 @@ static void test_catch_up(void) {
     xw_client_free(s.c);
     xw_buf_free(&s.events);
     /* A page never holds more than asked for. */
-    next_option_name = "catch_up_page";
-    next_option_value = "2";
-    start_option2 = "catch_up_after";
-    start_value2 = "A0";
+    NEXT_OPTIONS("catch_up_page", "2", "catch_up_after", "A0");
     log_in(&s);
     flush_until(&s, "urn:xmpp:mam:2");
     CHECK(strstr(last_body(&s), "<max>2</max>") != NULL, "XEP-0059 §2.1: the page size asked for: %s", last_body(&s));
@@ -561,8 +554,7 @@ static int request_with(script *s, const char *needle) {
  * the app can send them again; answered ones are not reported. */
 static void test_unacknowledged(void) {
     script s;
-    next_option_name = "max_retries";
-    next_option_value = "2";
+    NEXT_OPTIONS("max_retries", "2");
     go_online(&s);
     CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "one", "u1") == 0, "send u1");
     drain(&s);
@@ -657,20 +649,12 @@ static void test_stream_management(void) {
     xw_buf_free(&s.events);
 
     /* The next session resumes the stream instead of binding. */
-    next_option_name = "sm_resume_id";
-    next_option_value = "SM1";
-    start_option2 = "sm_resume_h";
-    start_value2 = "2";
+    NEXT_OPTIONS("sm_resume_id", "SM1", "sm_resume_h", "2");
     start(&s, 1);
     CHECK(xw_client_set_option(s.c, "sm_resume_jid", "alice@example.com/web") == XW_ERR_STATE, "options before connect only");
     xw_client_free(s.c);
     xw_buf_free(&s.events);
-    next_option_name = "sm_resume_id";
-    next_option_value = "SM1";
-    start_option2 = "sm_resume_h";
-    start_value2 = "2";
-    start_option3 = "sm_resume_jid";
-    start_value3 = "alice@example.com/web";
+    NEXT_OPTIONS("sm_resume_id", "SM1", "sm_resume_h", "2", "sm_resume_jid", "alice@example.com/web");
     start(&s, 1);
     reply(&s, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
     reply(&s, "");
@@ -699,10 +683,7 @@ static void test_stream_management(void) {
     xw_buf_free(&s.events);
 
     /* Too late to resume: bind a new session. */
-    next_option_name = "sm_resume_id";
-    next_option_value = "SM1";
-    start_option2 = "sm_resume_jid";
-    start_value2 = "alice@example.com/web";
+    NEXT_OPTIONS("sm_resume_id", "SM1", "sm_resume_jid", "alice@example.com/web");
     start(&s, 1);
     reply(&s, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
     reply(&s, "");
