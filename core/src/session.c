@@ -613,6 +613,29 @@ static void send_session_iq(xw_client *c) {
     else c->neg = NEG_SESSION;
 }
 
+/* Takes `full` (len bytes) as our bound JID, and its bare form as our
+ * archive's address (XEP-0313) and stanza-id 'by' (XEP-0359). XW_ERR_JID
+ * when it is not a valid JID; nothing changes then. */
+static int adopt_bound_jid(xw_client *c, const char *full, size_t len) {
+    xw_jid parsed;
+    if (xw_jid_parse(full, len, &parsed)) return XW_ERR_JID;
+    xw_buf bare = {0};
+    int rc = xw_jid_bare(&parsed, &bare);
+    xw_jid_free(&parsed);
+    char *copy = rc ? NULL : malloc(len + 1);
+    if (!copy) {
+        xw_buf_free(&bare);
+        return XW_ERR_NOMEM;
+    }
+    memcpy(copy, full, len);
+    copy[len] = '\0';
+    free(c->bound_jid); /* after the copy: full may be c->bound_jid itself */
+    c->bound_jid = copy;
+    free(c->archive_jid);
+    c->archive_jid = xw_buf_take(&bare);
+    return XW_OK;
+}
+
 static void bind_result(xw_client *c, const xw_node *st) {
     const char *type = xw_node_attr(st, "type");
     if (!type || strcmp(type, "result") != 0) {
@@ -623,24 +646,13 @@ static void bind_result(xw_client *c, const xw_node *st) {
     }
     const xw_node *jid = xw_node_child(xw_node_child(st, "bind", NS_BIND), "jid", NS_BIND);
     xw_buf text = {0};
-    xw_jid parsed;
-    if (!jid || xw_node_text(jid, &text) || !text.data || xw_jid_parse(text.data, text.len, &parsed)) {
-        xw_buf_free(&text);
-        fail_session(c, "bad-format", "the server bound no valid JID");
-        return;
-    }
-    xw_buf bare = {0};
-    int rc = xw_jid_bare(&parsed, &bare);
-    xw_jid_free(&parsed);
+    int rc = !jid || xw_node_text(jid, &text) || !text.data ? XW_ERR_JID : adopt_bound_jid(c, text.data, text.len);
+    xw_buf_free(&text);
     if (rc) {
-        xw_buf_free(&text);
-        fail_session(c, "internal-error", "out of memory");
+        fail_session(c, rc == XW_ERR_JID ? "bad-format" : "internal-error",
+                     rc == XW_ERR_JID ? "the server bound no valid JID" : "out of memory");
         return;
     }
-    free(c->archive_jid);
-    c->archive_jid = xw_buf_take(&bare);
-    free(c->bound_jid);
-    c->bound_jid = xw_buf_take(&text);
     if (c->session_required) send_session_iq(c);
     else go_online(c);
 }
@@ -820,23 +832,16 @@ static void prune_acknowledged(xw_client *c);
  * no catch-up and no initial presence; the server resends what we never
  * acknowledged, the app resends what it never handled (seq > h). */
 static void sm_resumed(xw_client *c, uint32_t h) {
-    xw_jid parsed;
-    xw_buf bare = {0};
-    if (xw_jid_parse(c->sm_resume_jid, strlen(c->sm_resume_jid), &parsed)) {
+    int rc = adopt_bound_jid(c, c->sm_resume_jid, strlen(c->sm_resume_jid));
+    if (rc == XW_ERR_JID) {
         fail_session(c, "bad-format", "the stream to resume has no valid JID");
         return;
     }
-    int rc = xw_jid_bare(&parsed, &bare);
-    xw_jid_free(&parsed);
-    if (!rc) rc = replace_str(&c->bound_jid, c->sm_resume_jid);
     if (!rc) rc = replace_str(&c->sm.id, c->sm_resume_id);
     if (rc) {
-        xw_buf_free(&bare);
         fail_session(c, "internal-error", "out of memory");
         return;
     }
-    free(c->archive_jid);
-    c->archive_jid = xw_buf_take(&bare);
     c->sm.enabled = 1;
     c->sm.in = c->sm_resume_h;
     c->sm.out = c->sm.acked = h;
@@ -1361,15 +1366,7 @@ int xw_client_resume(xw_client *c, const char *saved, size_t len, double now_ms)
         return rc == XW_ERR_NOMEM || rc == XW_ERR_JID ? rc : XW_ERR_INVALID;
     }
     /* The archive's address: the saved JID is ours (on_saved_body checked). */
-    xw_jid parsed;
-    xw_buf bare = {0};
-    if (c->bound_jid && !xw_jid_parse(c->bound_jid, strlen(c->bound_jid), &parsed)) {
-        if (!xw_jid_bare(&parsed, &bare)) {
-            free(c->archive_jid);
-            c->archive_jid = xw_buf_take(&bare);
-        }
-        xw_jid_free(&parsed);
-    }
+    if (c->bound_jid) (void)adopt_bound_jid(c, c->bound_jid, strlen(c->bound_jid));
     c->neg = NEG_ONLINE;
     c->mech_name = NULL;
     emit_str2(c, "online", "jid", c->bound_jid, "resumed", "1");
