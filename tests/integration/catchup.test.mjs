@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEjabberd } from '../support/ejabberd.mjs';
 import { startFaultProxy } from '../support/fault-proxy.mjs';
+import { waitFor } from '../support/wait.mjs';
 import { createClient } from '../../dist/index.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -20,19 +21,6 @@ before(async () => {
 after(async () => {
   await server?.stop();
 });
-
-function waitFor(client, name, pred, ms, what) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what ?? name}`)), ms);
-    const fn = (e) => {
-      if (!pred(e)) return;
-      clearTimeout(timer);
-      client.off(name, fn);
-      resolve(e);
-    };
-    client.on(name, fn);
-  });
-}
 
 /**
  * alice (direct) sends `before` messages, then `during` while bob's

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEjabberd } from '../support/ejabberd.mjs';
+import { waitFor } from '../support/wait.mjs';
 import { createClient, XmppError } from '../../dist/index.js';
 
 let server;
@@ -20,20 +21,6 @@ before(async () => {
 after(async () => {
   await Promise.all([server?.stop(), server256?.stop()]);
 });
-
-/** Resolves with the first event `name` for which pred is true. */
-function waitFor(client, name, pred = () => true, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${name}`)), ms);
-    const fn = (e) => {
-      if (!pred(e)) return;
-      clearTimeout(timer);
-      client.off(name, fn);
-      resolve(e);
-    };
-    client.on(name, fn);
-  });
-}
 
 test('XEP-0206 + RFC 6121 §5: alice and bob exchange messages both ways (SCRAM-SHA-1)', async () => {
   const alice = createClient({ service: server.boshUrl, jid: `alice@${server.domain}`, password: 'alice-pw' });

@@ -5,6 +5,7 @@
 // short run in `npm test` and the long one in tests/bench/faults.mjs.
 import { startEjabberd } from './ejabberd.mjs';
 import { startFaultProxy } from './fault-proxy.mjs';
+import { waitFor } from './wait.mjs';
 import { createClient } from '../../dist/index.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -47,12 +48,8 @@ export async function runFaultChat(opts) {
     // before bob's presence goes to offline storage (RFC 6121 §8.5.2.1.1),
     // not to this session, so wait for the server's reflection of bob's own
     // presence (RFC 6121 §4.2.2) before alice starts.
-    const bobAvailable = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('bob\'s own presence never came back (30 s)')), 30000);
-      bob.on('presence', (p) => {
-        if (p.from === bob.jid && p.type === 'available') { clearTimeout(timer); resolve(); }
-      });
-    });
+    const bobAvailable = waitFor(bob, 'presence', (p) => p.from === bob.jid && p.type === 'available', 30000,
+      'bob\'s own presence to come back');
     await Promise.all([alice.connect(), bob.connect()]);
     await bobAvailable;
     log(`online through the proxy (port ${proxy.port}, seed ${seed}); sending ${count}`);
