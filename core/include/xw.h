@@ -49,34 +49,106 @@ void xw_free(void *p);
 
 
 /* ------------------------------------------------------------------ client
- * One XMPP account over one BOSH session. The caller's loop:
+ * One XMPP account, over one BOSH session at a time: the client outlives
+ * its sessions, logging in again by itself after a lost one.
+ *
+ * The caller's loop:
  *   1. after every call below, while xw_client_next_request() returns 1,
  *      POST xw_client_request_body() to the service and report the answer
  *      with xw_client_receive() or xw_client_request_failed();
  *   2. drain xw_client_events() (a JSON array of event objects);
  *   3. call xw_client_tick() at xw_client_next_deadline().
- * Event objects have a "type": "status", "online", "message", "presence",
- * "iq" (answer to a tracked IQ, by "token"), "stanza" (anything else),
- * "error" (a limit or a bad stanza, session goes on) and "offline". */
+ *
+ * Time: every `now_ms` is milliseconds since the Unix epoch on a clock that
+ * does not go back (in a browser, performance.timeOrigin +
+ * performance.now()). Deadlines are in the same clock; the catch-up's
+ * start time (XEP-0082) is written from it.
+ *
+ * Events: objects with a "type"; fields absent when unknown.
+ *   status    {status: "connecting" | "online" | "reconnecting" | "offline"};
+ *             reconnecting also has attempt (0 when a saved session was
+ *             gone and the login follows at once), delay (ms until the
+ *             login) and reason (the condition that ended the session)
+ *   online    {jid, mechanism} after a login; {jid, resumed: true} when a
+ *             saved session (xw_client_resume) or a XEP-0198 stream was
+ *             carried on
+ *   message   {from, to, id, messageType, body, subject, thread, xml,
+ *             stanzaId (our archive's id, XEP-0359), delay and archived:
+ *             true (from the archive catch-up, XEP-0313)}
+ *   presence  {from, to, presenceType, show, status, priority, xml}
+ *   iq        {token, ok, condition, xml}: the answer to xw_client_ping();
+ *             condition "timeout" or "disconnected" when none came
+ *   stanza    {xml}: any other element once online, for extensions
+ *   caught-up {count, complete, condition}: the catch-up after a new login
+ *             ended (count messages delivered; complete when the archive
+ *             said so; condition why not: the archive's error, "timeout",
+ *             "resource-constraint" at catch_up_max, "undefined-condition"
+ *             when a page brought nothing new)
+ *   error     {condition, text}: the session goes on. With from and limit
+ *             when a stanza was skipped over a per-stanza limit
+ *             (condition "policy-violation"); with id for each queued
+ *             message dropped when the client ends for good (condition
+ *             "recipient-unavailable"); "spoofed-iq",
+ *             "spoofed-archive-result", "bad-format", ... for input that
+ *             was dropped
+ *   offline   {condition, text}: the client has ended for good
+ *             ("disconnected" after xw_client_disconnect()); nothing more
+ *             happens but xw_client_free(). */
 typedef struct xw_client xw_client;
 
 /* NULL on OOM. xw_init() must have succeeded. */
 xw_client *xw_client_new(void);
 void xw_client_free(xw_client *c);
 
-/* Options, by name, before connect. Values are strings:
- *   jid, password, resource      the account
- *   secure        "1" when the service URL is https (PLAIN allowed then)
- *   allow_plain   "1" to allow SASL PLAIN over an insecure service
- *   wait, hold    XEP-0124 §7.1 values asked for (default 60, 1)
- *   initial_presence  "0" to not send presence once online (default "1")
- *   max_retries, backoff_base_ms, backoff_max_ms, timeout_margin_ms
- *   max_stanza_bytes, max_body_bytes, max_depth, max_attrs, max_attr_len
- *   max_pending_iqs (default 256), max_queued_bytes (default 1 MiB): a
- *   send past either fails with XW_ERR_LIMIT and sends nothing
- *   iq_timeout_ms  default timeout of tracked IQs (default 30000)
- * Returns XW_ERR_INVALID for an unknown name or bad value (XW_ERR_JID for
- * a bad jid), XW_ERR_STATE after connect. */
+/* Options, by name, before connect/resume. Values are strings (numbers in
+ * decimal, flags "0"/"1"). XW_ERR_INVALID for an unknown name or a value
+ * out of range (XW_ERR_JID for a bad jid), XW_ERR_STATE after connect.
+ *   jid            the account (a bare or full JID; a resource in it is
+ *                  asked for at bind, as with `resource`)
+ *   password       prepared by RFC 8265 §4.2 OpaqueString but for NFC
+ *                  normalization, which is the caller's: non-ASCII spaces
+ *                  become U+0020, control characters are refused. Kept in
+ *                  memory only until the first login: SCRAM's
+ *                  SaltedPassword then logs in again (RFC 5802 §5.1); with
+ *                  PLAIN the password is kept while `reconnect` is on, and
+ *                  wiped at once otherwise. Wiped on free.
+ *   resource       asked for at bind (default: the server's choice, and
+ *                  after a lost session the lost session's resource)
+ *   secure         "1" when the service URL is https (PLAIN allowed then)
+ *   allow_plain    "1" to allow SASL PLAIN over an insecure service
+ *   wait, hold     XEP-0124 §7.1 values asked for (default 60, 1)
+ *   max_retries    retransmissions of one request before the session is
+ *                  lost (3); backoff_base_ms (250), backoff_max_ms (8000)
+ *   timeout_margin_ms  added to wait before a request is given up (10000)
+ *   request_gap_ms a new request waits this long for the previous one to
+ *                  arrive first (50; see bosh.c)
+ *   initial_presence   "0": no presence once online (default "1")
+ *   iq_timeout_ms  timeout of the session's IQs and default of pings (30000)
+ *   stream_management  "0": no XEP-0198 even where offered (default "1")
+ *   max_stanza_bytes, max_depth, max_attrs, max_attr_len
+ *                  per-stanza limits (1 MiB as received, nesting 256, 256
+ *                  attributes per element, 64 KiB per attribute): a stanza
+ *                  past one is skipped with an "error" event naming its
+ *                  sender and the limit, and the session goes on
+ *   max_body_bytes one HTTP answer (8 MiB): past it the session ends with
+ *                  a terminate and "policy-violation", and a new login
+ *                  follows as after any lost session
+ *   max_pending_iqs (256), max_queued_bytes (1 MiB of stanzas waiting for
+ *                  the request window): a send past either fails with
+ *                  XW_ERR_LIMIT and sends nothing
+ *   max_outbox     messages the app may queue while reconnecting (1000)
+ *   reconnect      "0": a lost session ends the client (default "1")
+ *   reconnect_delay_ms (1000), reconnect_max_delay_ms (30000),
+ *   max_reconnect_attempts (10): the n-th login after a loss waits
+ *                  min(max, delay * 2^(n-1)) ms, ±50% at random
+ *   catch_up       "0": no archive catch-up after a lost session (default "1")
+ *   catch_up_max   messages fetched per catch-up (10000)
+ *   catch_up_page  messages asked for per archive page (100, at most 1000)
+ *   max_scram_iterations  the most PBKDF2 iterations a server may ask of
+ *                  SCRAM (600000); the derivation runs a few thousand per
+ *                  call, see xw_client_next_deadline()
+ *   resend_window_ms  how long after a catch-up or a stream resumption
+ *                  copies of delivered messages are looked for (120000) */
 int xw_client_set_option(xw_client *c, const char *name, const char *value);
 
 /* Begins: session creation, SASL, bind, then "online". */
@@ -97,7 +169,9 @@ void xw_client_receive(xw_client *c, double rid, int http_status, const char *bo
 /* Request `rid` got no HTTP answer (network error or aborted). */
 void xw_client_request_failed(xw_client *c, double rid, double now_ms);
 
-/* When to call xw_client_tick() next (absolute ms), or -1 for never. */
+/* When to call xw_client_tick() next (absolute ms), or -1 for never. While
+ * SCRAM's key is being derived this is "now": one step per tick keeps each
+ * call short. */
 double xw_client_next_deadline(const xw_client *c);
 void xw_client_tick(xw_client *c, double now_ms);
 
@@ -106,40 +180,46 @@ void xw_client_tick(xw_client *c, double now_ms);
 const char *xw_client_events(xw_client *c);
 size_t xw_client_events_len(const xw_client *c);
 
-/* Sends a message (RFC 6121 §5). type: chat, normal, groupchat, headline
- * (NULL = chat). id NULL: one is generated. Errors: XW_ERR_JID for a bad
- * `to`, XW_ERR_INVALID for text that XML cannot carry, XW_ERR_STATE when
- * not online. */
+/* Sends a message (RFC 6121 §5) with an XEP-0359 origin-id. type: chat,
+ * normal, groupchat, headline (NULL = chat). id NULL: one is made; the id
+ * used is then xw_client_message_id(). Once the client has been online,
+ * a message sent while it reconnects is queued and goes out, in order,
+ * when the next session is online and caught up; nothing is lost with a
+ * session: what the server had not confirmed is sent again then, unless
+ * the server turns out to have had it. Errors: XW_ERR_JID for a bad `to`,
+ * XW_ERR_INVALID for text that XML cannot carry or a bad type, XW_ERR_STATE
+ * before the first online or after the end, XW_ERR_LIMIT past
+ * max_queued_bytes or max_outbox. */
 int xw_client_send_message(xw_client *c, const char *to, const char *type, const char *body, const char *id);
-/* When a session is lost, each message the server had not acknowledged
- * (the request carrying it went unanswered) is reported by an
- * "unacknowledged" event before "offline", oldest first, so the app can
- * send it again in its next session. Returns 1 when this session's
- * catch-up (XEP-0313) found our own message `id` in the archive, i.e. the
- * server did get it and it must not be sent again; 0 otherwise. */
-int xw_client_archived_own(const xw_client *c, const char *id);
+/* The id of the last message sent or queued; borrowed until the next send. */
+const char *xw_client_message_id(const xw_client *c);
 /* Sends presence (RFC 6121 §4): type NULL for available; show and status
- * optional; to NULL broadcasts. */
+ * optional; to NULL broadcasts. XW_ERR_STATE unless online. */
 int xw_client_send_presence(xw_client *c, const char *type, const char *show, const char *status, const char *to);
 /* Sends a XEP-0199 ping to `to` (NULL: the server). Returns a positive
  * token; its answer arrives as an "iq" event with that token, or with
- * "condition":"timeout" after timeout_ms (0: the default). */
+ * "condition":"timeout" after timeout_ms (0: iq_timeout_ms). */
 int xw_client_ping(xw_client *c, const char *to, double timeout_ms, double now_ms);
-/* Sends unavailable presence and terminates the session (XEP-0124 §12). */
+/* Sends unavailable presence and terminates the session (XEP-0124 §12);
+ * between two logins, ends at once. "offline" follows. */
 int xw_client_disconnect(xw_client *c, double now_ms);
 
 /* ------------------------------------------------------ surviving reloads
- * xw_client_save() returns what a new page needs to carry on this same
- * BOSH session (sid, rids, the bound JID, and the exact bytes of every
- * request not yet processed), or NULL when not online. Borrowed until the
- * next call on c; length via xw_client_save_len(). It holds no password or
- * key. xw_client_resume() takes a new client, with its options set as for
- * connect(), online again from that text: it resends the unprocessed
- * requests unchanged (XEP-0124 §14), so the server answers the ones the
- * old page lost from its cache. It emits "online" with "resumed". Errors:
- * XW_ERR_JID when the saved session belongs to another account,
- * XW_ERR_INVALID when the text is not a saved session; c is then still
- * new, so connect() can follow. */
+ * xw_client_save() returns what a new page needs to carry on (borrowed
+ * until the next call on c; length via xw_client_save_len()), or NULL
+ * before the first online: while a session is online, that BOSH session
+ * (sid, rids, the bound JID, the exact bytes of every request not yet
+ * processed, stream management counters); always, the account's
+ * continuity: where the next catch-up starts, the stream to resume, and
+ * the messages queued for the next session. It holds no password or key.
+ * xw_client_resume() takes a new client, with its options set as for
+ * connect(), from that text: it resends the unprocessed requests unchanged
+ * (XEP-0124 §14), so the server answers the ones the old page lost from
+ * its cache, and emits "online" with "resumed"; if the saved session is
+ * gone by then, or none was saved, it logs in again at once and catches
+ * up. Errors: XW_ERR_JID when the text belongs to another account,
+ * XW_ERR_INVALID when it is not a saved session; c is then still new, so
+ * connect() can follow. */
 const char *xw_client_save(xw_client *c);
 size_t xw_client_save_len(const xw_client *c);
 int xw_client_resume(xw_client *c, const char *saved, size_t len, double now_ms);

@@ -34,6 +34,7 @@ struct xw_bosh {
     xw_bosh_state state;
     xw_xml_parser *parser;
     xw_bosh_stanza_fn on_stanza;
+    xw_bosh_skip_fn on_skip;
     void *ud;
 
     uint64_t next_rid;      /* rid of the next new request */
@@ -63,6 +64,9 @@ struct xw_bosh {
     char *condition;
     char *condition_text;
     int closed_locally; /* we ended it (bad input, limits, retries), not the server */
+    /* Input we refused ends the session with a terminate (so the server
+     * keeps no ghost), then with this condition. */
+    char *refused_condition, *refused_text;
 };
 
 void xw_bosh_config_default(xw_bosh_config *c) {
@@ -172,8 +176,13 @@ static int on_child(void *ud, xw_node *stanza) {
     return b->on_stanza(b->ud, stanza, b->parse_now);
 }
 
-xw_bosh *xw_bosh_new(const xw_bosh_config *cfg, const xw_xml_limits *limits,
-                     xw_bosh_stanza_fn on_stanza, void *ud) {
+static int on_skipped_child(void *ud, const xw_xml_skipped *skipped) {
+    xw_bosh *b = ud;
+    return b->on_skip(b->ud, skipped, b->parse_now);
+}
+
+xw_bosh *xw_bosh_new(const xw_bosh_config *cfg, const xw_xml_limits *limits, xw_bosh_stanza_fn on_stanza,
+                     xw_bosh_skip_fn on_skip, void *ud) {
     if (!cfg || !cfg->to || !on_stanza) return NULL;
     xw_bosh *b = calloc(1, sizeof *b);
     if (!b) return NULL;
@@ -181,10 +190,11 @@ xw_bosh *xw_bosh_new(const xw_bosh_config *cfg, const xw_xml_limits *limits,
     b->to = xw_strdup(cfg->to);
     b->route = cfg->route ? xw_strdup(cfg->route) : NULL;
     b->on_stanza = on_stanza;
+    b->on_skip = on_skip;
     b->ud = ud;
     unsigned long salt;
     xw_random_bytes(&salt, sizeof salt);
-    b->parser = xw_xml_parser_new(limits, salt, on_body, on_child, b);
+    b->parser = xw_xml_parser_new(limits, salt, on_body, on_child, on_skip ? on_skipped_child : NULL, b);
     if (!b->to || !b->parser || (cfg->route && !b->route)) {
         xw_bosh_free(b);
         return NULL;
@@ -197,16 +207,18 @@ xw_bosh *xw_bosh_new(const xw_bosh_config *cfg, const xw_xml_limits *limits,
 void xw_bosh_free(xw_bosh *b) {
     if (!b) return;
     for (int i = 0; i < MAX_SLOTS; i++) {
-        xw_buf_free(&b->slots[i].body);
+        xw_buf_wipe(&b->slots[i].body);
         xw_buf_free(&b->slots[i].response);
     }
-    xw_buf_free(&b->queued);
+    xw_buf_wipe(&b->queued);
     xw_xml_parser_free(b->parser);
     free(b->to);
     free(b->route);
     free(b->sid);
     free(b->condition);
     free(b->condition_text);
+    free(b->refused_condition);
+    free(b->refused_text);
     free(b);
 }
 
@@ -241,7 +253,9 @@ static slot *new_slot(xw_bosh *b) {
 
 static void free_slot(slot *s) {
     s->st = SLOT_FREE;
-    xw_buf_clear(&s->body);
+    /* A request may have carried credentials (SASL PLAIN): no copy of it
+     * stays in memory once it is answered. */
+    xw_buf_scrub(&s->body);
     xw_buf_clear(&s->response);
 }
 
@@ -335,7 +349,7 @@ static int build_body(xw_bosh *b, slot *s) {
     if (!rc) rc = xw_buf_append(&s->body, b->queued.data, b->queued.len);
     if (!rc) rc = xw_buf_append_str(&s->body, "</body>");
     b->consumed_bytes += b->queued.len;
-    xw_buf_clear(&b->queued);
+    xw_buf_scrub(&b->queued); /* the bytes live on in the request only */
     return rc;
 }
 
@@ -400,6 +414,30 @@ int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
     return hand_out(b, s, now_ms, out);
 }
 
+/* Our terminate is answered (or cannot be): closed, normally or for the
+ * input we refused. */
+static void terminated(xw_bosh *b) {
+    set_condition(b, b->refused_condition, b->refused_condition ? b->refused_text : "");
+}
+
+/* The server sent what we refuse (a body over the limit, XML RFC 6120 §11
+ * forbids): end the session with a terminate, so the server does not keep
+ * it as a ghost, and report `cond` once that is answered. */
+static void refuse(xw_bosh *b, const char *cond, const char *text) {
+    b->closed_locally = 1;
+    if (b->state != XW_BOSH_ACTIVE || b->refused_condition) {
+        set_condition(b, cond, text);
+        return;
+    }
+    b->refused_condition = xw_strdup(cond);
+    b->refused_text = xw_strdup(text ? text : "");
+    if (!b->refused_condition || !b->refused_text) {
+        set_condition(b, cond, text);
+        return;
+    }
+    b->terminate_pending = 1;
+}
+
 /* Processes one response; returns 0 to go on, non-zero once the session
  * has closed. */
 static int process_response(xw_bosh *b, slot *s, double now_ms) {
@@ -424,11 +462,9 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
     if (b->state == XW_BOSH_CLOSED) return 1; /* a stanza handler closed it */
     if (rc) {
         const char *why = xw_xml_parser_error(b->parser);
-        b->closed_locally = 1;
-        if (rc == XW_ERR_LIMIT) set_condition(b, "policy-violation", why);
-        else if (rc == XW_ERR_PROTOCOL && was_creating) set_condition(b, "bad-request", "session creation response without sid");
-        else set_condition(b, "not-well-formed", why);
-        return 1;
+        if (rc == XW_ERR_PROTOCOL && was_creating) refuse(b, "bad-request", "session creation response without sid");
+        else refuse(b, rc == XW_ERR_LIMIT ? "policy-violation" : "not-well-formed", why);
+        return b->state == XW_BOSH_CLOSED;
     }
     if (b->resp_terminate) {
         /* XEP-0124 §17.2: a terminal condition ends the session; stanzas in
@@ -436,12 +472,15 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
          * any terminate answer is a normal close (ejabberd answers the
          * request it held with condition='other-request'). */
         const char *c = b->resp_condition[0] ? b->resp_condition : "undefined-condition";
-        if (b->state == XW_BOSH_TERMINATING) c = NULL;
-        set_condition(b, c, c ? "terminated by the connection manager" : "");
+        if (b->state == XW_BOSH_TERMINATING) {
+            terminated(b);
+            return 1;
+        }
+        set_condition(b, c, "terminated by the connection manager");
         return 1;
     }
     if (b->state == XW_BOSH_TERMINATING && s->rid + 1 == b->next_rid) {
-        set_condition(b, NULL, "");
+        terminated(b);
         return 1;
     }
     return 0;
@@ -464,6 +503,10 @@ static int is_recoverable_error(xw_bosh *b, const char *body, size_t len) {
 }
 
 static void backoff(xw_bosh *b, slot *s, double now_ms) {
+    if (b->refused_condition && b->state == XW_BOSH_TERMINATING) {
+        terminated(b); /* the terminate was a courtesy: do not wait for it */
+        return;
+    }
     s->failures++;
     if (s->failures > b->cfg.max_retries) {
         b->closed_locally = 1;

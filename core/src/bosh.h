@@ -37,11 +37,15 @@ void xw_bosh_config_default(xw_bosh_config *c);
 /* Receives, in rid order, each element child of a response <body/>.
  * The callee owns `stanza`. Return non-zero to flag a session-level error. */
 typedef int (*xw_bosh_stanza_fn)(void *ud, xw_node *stanza, double now_ms);
+/* Receives, in the same order, each child skipped for passing a
+ * per-stanza limit (xml.h). Return non-zero to flag an error. */
+typedef int (*xw_bosh_skip_fn)(void *ud, const xw_xml_skipped *skipped, double now_ms);
 
 typedef struct xw_bosh xw_bosh;
 
-xw_bosh *xw_bosh_new(const xw_bosh_config *cfg, const xw_xml_limits *limits,
-                     xw_bosh_stanza_fn on_stanza, void *ud);
+/* on_skip may be NULL: a per-stanza limit then refuses the whole body. */
+xw_bosh *xw_bosh_new(const xw_bosh_config *cfg, const xw_xml_limits *limits, xw_bosh_stanza_fn on_stanza,
+                     xw_bosh_skip_fn on_skip, void *ud);
 void xw_bosh_free(xw_bosh *b);
 
 /* Starts session creation; the creation request becomes available from
@@ -86,7 +90,9 @@ const char *xw_bosh_condition(const xw_bosh *b);
 /* Detail text for the condition; may be "". */
 const char *xw_bosh_condition_text(const xw_bosh *b);
 /* 1 when the client ended the session itself (the server sent input it
- * refused, or never answered), 0 when the server ended it. */
+ * refused, or never answered), 0 when the server ended it. Refused input
+ * ends the session with a terminate request first (XEP-0124 §12), then
+ * with the condition that says what was refused. */
 int xw_bosh_closed_locally(const xw_bosh *b);
 /* Delivery marks, in payload bytes since the session began: the mark just
  * after everything queued so far, and how far the server has acknowledged

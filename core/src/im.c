@@ -4,58 +4,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int json_field(xw_buf *out, const char *key, const char *value) {
-    if (!value) return XW_OK;
-    int rc = xw_buf_printf(out, ",\"%s\":", key);
-    if (!rc) rc = xw_buf_append_json_string(out, value, strlen(value));
-    return rc;
-}
-
-static int json_child_text(xw_buf *out, const char *key, const xw_node *st, const char *name) {
+static void child_text(xw_event *e, const char *key, const xw_node *st, const char *name) {
     const xw_node *c = xw_node_child(st, name, st->ns);
-    if (!c) return XW_OK;
+    if (!c || e->rc) return;
     xw_buf text = {0};
-    int rc = xw_node_text(c, &text);
-    if (!rc) rc = json_field(out, key, text.data ? text.data : "");
+    e->rc = xw_node_text(c, &text);
+    xw_event_str(e, key, text.data ? text.data : "");
     xw_buf_free(&text);
-    return rc;
 }
 
-static int json_xml(xw_buf *out, const xw_node *st) {
-    xw_buf xml = {0};
-    int rc = xw_node_serialize(st, NULL, &xml);
-    if (!rc) rc = json_field(out, "xml", xml.data);
-    xw_buf_free(&xml);
-    return rc;
-}
-
-int xw_im_message_event(const xw_node *st, xw_buf *out) {
+void xw_im_message_fields(xw_event *e, const xw_node *st) {
     const char *type = xw_node_attr(st, "type");
-    int rc = xw_buf_append_str(out, "{\"type\":\"message\"");
-    if (!rc) rc = json_field(out, "from", xw_node_attr(st, "from"));
-    if (!rc) rc = json_field(out, "to", xw_node_attr(st, "to"));
-    if (!rc) rc = json_field(out, "id", xw_node_attr(st, "id"));
+    xw_event_str(e, "from", xw_node_attr(st, "from"));
+    xw_event_str(e, "to", xw_node_attr(st, "to"));
+    xw_event_str(e, "id", xw_node_attr(st, "id"));
     /* RFC 6121 §5.2.2: a missing type means 'normal'. */
-    if (!rc) rc = json_field(out, "messageType", type ? type : "normal");
-    if (!rc) rc = json_child_text(out, "body", st, "body");
-    if (!rc) rc = json_child_text(out, "subject", st, "subject");
-    if (!rc) rc = json_child_text(out, "thread", st, "thread");
-    if (!rc) rc = json_xml(out, st);
-    return rc;
+    xw_event_str(e, "messageType", type ? type : "normal");
+    child_text(e, "body", st, "body");
+    child_text(e, "subject", st, "subject");
+    child_text(e, "thread", st, "thread");
+    xw_event_xml(e, "xml", st);
 }
 
-int xw_im_presence_event(const xw_node *st, xw_buf *out) {
+void xw_im_presence_fields(xw_event *e, const xw_node *st) {
     const char *type = xw_node_attr(st, "type");
-    int rc = xw_buf_append_str(out, "{\"type\":\"presence\"");
-    if (!rc) rc = json_field(out, "from", xw_node_attr(st, "from"));
-    if (!rc) rc = json_field(out, "to", xw_node_attr(st, "to"));
+    xw_event_str(e, "from", xw_node_attr(st, "from"));
+    xw_event_str(e, "to", xw_node_attr(st, "to"));
     /* RFC 6121 §4.7.1: no type means available. */
-    if (!rc) rc = json_field(out, "presenceType", type ? type : "available");
-    if (!rc) rc = json_child_text(out, "show", st, "show");
-    if (!rc) rc = json_child_text(out, "status", st, "status");
-    if (!rc) rc = json_child_text(out, "priority", st, "priority");
-    if (!rc) rc = json_xml(out, st);
-    return rc;
+    xw_event_str(e, "presenceType", type ? type : "available");
+    child_text(e, "show", st, "show");
+    child_text(e, "status", st, "status");
+    child_text(e, "priority", st, "priority");
+    xw_event_xml(e, "xml", st);
 }
 
 int xw_im_is_xml_text(const char *s) {
@@ -98,18 +78,27 @@ static int add_text_child(xw_node *parent, const char *name, const char *text) {
     return *text ? xw_node_add_text(c, text, strlen(text)) : XW_OK;
 }
 
-int xw_im_build_message(xw_node **out, const char *to, const char *type, const char *body, const char *id) {
+int xw_im_build_message(xw_node **out, const char *to, const char *type, const char *body, const char *id,
+                        const char *origin_id) {
     static const char *const types[] = {"chat", "normal", "groupchat", "headline", NULL};
     *out = NULL;
     if (!type) type = "chat";
     if (!one_of(type, types)) return XW_ERR_INVALID;
-    if ((body && !xw_im_is_xml_text(body)) || (id && !xw_im_is_xml_text(id))) return XW_ERR_INVALID;
+    if ((body && !xw_im_is_xml_text(body)) || (id && !xw_im_is_xml_text(id)) ||
+        (origin_id && !xw_im_is_xml_text(origin_id)))
+        return XW_ERR_INVALID;
     xw_node *m = xw_node_new("message", XW_NS_CLIENT);
     if (!m) return XW_ERR_NOMEM;
     int rc = xw_node_set_attr(m, "to", to);
     if (!rc) rc = xw_node_set_attr(m, "type", type);
     if (!rc && id) rc = xw_node_set_attr(m, "id", id);
     if (!rc) rc = add_text_child(m, "body", body);
+    if (!rc && origin_id) {
+        /* XEP-0359 §3.1: an id of our own choosing that every copy keeps,
+         * so a copy routed again can be told from a new message. */
+        xw_node *o = xw_node_add_child(m, "origin-id", XW_NS_SID);
+        rc = o ? xw_node_set_attr(o, "id", origin_id) : XW_ERR_NOMEM;
+    }
     if (rc) {
         xw_node_free(m);
         return rc;

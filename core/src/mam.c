@@ -1,14 +1,14 @@
-/* mam.c: archive queries and results (XEP-0313, XEP-0059), archive ids on
- * live messages (XEP-0359) and the delivered-message memory. */
+/* mam.c: archive queries and results (XEP-0313, XEP-0059), the ids of
+ * XEP-0359 and our server's delay marks (XEP-0203). */
 #include "mam.h"
 
 #include <string.h>
 
+#include "jid.h"
+
 #define NS_RSM "http://jabber.org/protocol/rsm"
 #define NS_DATA "jabber:x:data"
 #define NS_FORWARD "urn:xmpp:forward:0"
-#define NS_DELAY "urn:xmpp:delay"
-#define NS_SID "urn:xmpp:sid:0"
 
 static int add_text_child(xw_node *parent, const char *name, const char *text) {
     xw_node *c = xw_node_add_child(parent, name, NULL);
@@ -68,7 +68,7 @@ const xw_node *xw_mam_result(const xw_node *msg, const char **queryid, const cha
     *queryid = xw_node_attr(result, "queryid");
     *archive_id = xw_node_attr(result, "id");
     if (!*archive_id || !**archive_id) return NULL; /* §5.3: the id is required */
-    const xw_node *delay = xw_node_child(fwd, "delay", NS_DELAY);
+    const xw_node *delay = xw_node_child(fwd, "delay", XW_NS_DELAY);
     *stamp = delay ? xw_node_attr(delay, "stamp") : NULL;
     return inner;
 }
@@ -86,8 +86,8 @@ int xw_mam_fin(const xw_node *iq, int *complete, const char **last) {
 }
 
 const char *xw_mam_stanza_id(const xw_node *msg, const char *archive_jid) {
-    for (const xw_node *s = xw_node_child(msg, "stanza-id", NS_SID); s;
-         s = xw_node_next_named(s, "stanza-id", NS_SID)) {
+    for (const xw_node *s = xw_node_child(msg, "stanza-id", XW_NS_SID); s;
+         s = xw_node_next_named(s, "stanza-id", XW_NS_SID)) {
         const char *by = xw_node_attr(s, "by");
         const char *id = xw_node_attr(s, "id");
         if (by && id && *id && strcmp(by, archive_jid) == 0) return id;
@@ -95,25 +95,18 @@ const char *xw_mam_stanza_id(const xw_node *msg, const char *archive_jid) {
     return NULL;
 }
 
-/* FNV-1a, 64 bits, over kind, a, NUL, b. */
-static uint64_t seen_key(char kind, const char *a, const char *b) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    h = (h ^ (unsigned char)kind) * 0x100000001b3ULL;
-    for (const char *p = a ? a : ""; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    h = (h ^ 0) * 0x100000001b3ULL;
-    for (const char *p = b ? b : ""; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    return h;
+const char *xw_mam_origin_id(const xw_node *msg) {
+    const xw_node *o = xw_node_child(msg, "origin-id", XW_NS_SID);
+    const char *id = o ? xw_node_attr(o, "id") : NULL;
+    return id && *id ? id : NULL;
 }
 
-int xw_seen_has(const xw_seen *s, char kind, const char *a, const char *b) {
-    uint64_t k = seen_key(kind, a, b);
-    for (size_t i = 0; i < s->count; i++)
-        if (s->keys[i] == k) return 1;
+int xw_mam_server_delayed(const xw_node *msg, const char *domain, const char *bare_jid) {
+    for (const xw_node *d = xw_node_child(msg, "delay", XW_NS_DELAY); d;
+         d = xw_node_next_named(d, "delay", XW_NS_DELAY)) {
+        const char *from = xw_node_attr(d, "from");
+        if (from && ((domain && xw_jid_equal(from, domain, 0)) || (bare_jid && xw_jid_equal(from, bare_jid, 0))))
+            return 1;
+    }
     return 0;
-}
-
-void xw_seen_add(xw_seen *s, char kind, const char *a, const char *b) {
-    s->keys[s->next] = seen_key(kind, a, b);
-    s->next = (s->next + 1) % XW_SEEN_SLOTS;
-    if (s->count < XW_SEEN_SLOTS) s->count++;
 }

@@ -1,11 +1,8 @@
-/* mam.h: catching up from the server's message archive after a lost
- * session (XEP-0313 with RSM paging, XEP-0059), the archive ids stamped on
- * live messages (XEP-0359), and the memory of recently delivered messages
- * that keeps the app from seeing one twice. */
+/* mam.h: the server's message archive (XEP-0313 with RSM paging,
+ * XEP-0059): queries and results; the ids XEP-0359 puts on messages; the
+ * marks by which our server says a message is a copy sent again. */
 #ifndef XW_MAM_H
 #define XW_MAM_H
-
-#include <stdint.h>
 
 #include "util.h"
 #include "xml.h"
@@ -35,19 +32,12 @@ int xw_mam_fin(const xw_node *iq, int *complete, const char **last);
  * any other claim to that 'by' (XEP-0359 §4), so this one is unforgeable. */
 const char *xw_mam_stanza_id(const xw_node *msg, const char *archive_jid);
 
-/* The last XW_SEEN_SLOTS message keys delivered: archive ids, and for
- * messages delivered from the archive also their sender and id, because
- * the same message may come again from offline storage. Keys are 64-bit
- * hashes; a false match needs a 2^-64 coincidence per pair. */
-#define XW_SEEN_SLOTS 1024
-typedef struct xw_seen {
-    uint64_t keys[XW_SEEN_SLOTS];
-    size_t next, count;
-} xw_seen;
+/* The XEP-0359 origin-id the sender put on a message, or NULL. */
+const char *xw_mam_origin_id(const xw_node *msg);
 
-/* Is (kind, a, b) among the remembered keys? */
-int xw_seen_has(const xw_seen *s, char kind, const char *a, const char *b);
-/* Remembers (kind, a, b), forgetting the oldest key when full. */
-void xw_seen_add(xw_seen *s, char kind, const char *a, const char *b);
+/* Whether our own server marks msg as a copy it sends again: a XEP-0203
+ * <delay/> from our domain or our bare JID (a stream resumption's resend,
+ * offline storage). */
+int xw_mam_server_delayed(const xw_node *msg, const char *domain, const char *bare_jid);
 
 #endif

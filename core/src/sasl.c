@@ -1,7 +1,9 @@
 /* sasl.c: PLAIN (RFC 4616) and SCRAM (RFC 5802, RFC 7677). SCRAM's
  * primitives: SHA-256/512 and their HMACs from libsodium, SHA-1 from
- * sha1.c; Hi() is PBKDF2 over the HMAC. The server signature is compared
- * in constant time and every secret is wiped as soon as it is not needed. */
+ * sha1.c; Hi() is PBKDF2 over the HMAC, keyed once with the password (its
+ * inner and outer pads computed once, not per round) and run in steps.
+ * The server signature is compared in constant time and every secret is
+ * wiped as soon as it is not needed. */
 #include "sasl.h"
 
 #include <sodium.h>
@@ -12,16 +14,30 @@
 
 #define MAX_HASH 64
 
-typedef enum { ST_NEW, ST_INITIAL_SENT, ST_CHALLENGED, ST_DONE } sasl_state;
+typedef enum { ST_NEW, ST_INITIAL_SENT, ST_DERIVING, ST_DERIVED, ST_CHALLENGED, ST_DONE } sasl_state;
+
+/* An HMAC under way, for any of the three hashes. */
+typedef union hmac_state {
+    xw_hmac_sha1 sha1;
+    crypto_auth_hmacsha256_state sha256;
+    crypto_auth_hmacsha512_state sha512;
+} hmac_state;
 
 struct xw_sasl {
     xw_sasl_mech mech;
     char *authcid;
-    char *password;
+    char *password; /* NULL once Hi() is done, or when only a key was given */
     char *cnonce;
     sasl_state state;
     xw_buf client_first_bare;
+    xw_buf auth_msg, final_bare; /* from the challenge to the final message */
     uint8_t server_signature[MAX_HASH];
+    /* Hi() under way: HMAC(password, .) with its pads done, the last U and
+     * the running XOR of every U (RFC 5802 §2.2). */
+    hmac_state keyed;
+    uint8_t u[MAX_HASH], salted[MAX_HASH];
+    unsigned rounds_done, rounds_total;
+    xw_scram_key key; /* a kept key before the challenge; ours after Hi() */
 };
 
 static const struct {
@@ -56,6 +72,16 @@ xw_sasl_mech xw_sasl_choose(const char *const *offered, size_t n, int allow_plai
     return XW_SASL_NONE;
 }
 
+unsigned xw_sasl_step_iterations(xw_sasl_mech m) {
+    /* Each round is two compression calls of the hash; SHA-512's are
+     * about twice SHA-256's, and SHA-1's (ours, in C) about half. */
+    switch (m) {
+    case XW_SASL_SCRAM_SHA_1: return 8192;
+    case XW_SASL_SCRAM_SHA_256: return 4096;
+    default: return 2048;
+    }
+}
+
 /* ------------------------------------------------------------ primitives */
 
 static size_t hash_len(xw_sasl_mech m) {
@@ -75,59 +101,44 @@ static void hash(xw_sasl_mech m, const uint8_t *in, size_t len, uint8_t *out) {
     }
 }
 
-/* HMAC(key, a || b): two parts so Hi()'s first round needs no copy. */
-static void hmac2(xw_sasl_mech m, const uint8_t *key, size_t key_len, const void *a, size_t alen, const void *b,
-                  size_t blen, uint8_t *out) {
+static void hmac_init(xw_sasl_mech m, hmac_state *st, const uint8_t *key, size_t key_len) {
     switch (m) {
-    case XW_SASL_SCRAM_SHA_1: {
-        xw_hmac_sha1 st;
-        xw_hmac_sha1_init(&st, key, key_len);
-        xw_hmac_sha1_update(&st, a, alen);
-        xw_hmac_sha1_update(&st, b, blen);
-        xw_hmac_sha1_final(&st, out);
-        sodium_memzero(&st, sizeof st);
-        break;
+    case XW_SASL_SCRAM_SHA_1: xw_hmac_sha1_init(&st->sha1, key, key_len); break;
+    case XW_SASL_SCRAM_SHA_256: crypto_auth_hmacsha256_init(&st->sha256, key, key_len); break;
+    default: crypto_auth_hmacsha512_init(&st->sha512, key, key_len); break;
     }
-    case XW_SASL_SCRAM_SHA_256: {
-        crypto_auth_hmacsha256_state st;
-        crypto_auth_hmacsha256_init(&st, key, key_len);
-        crypto_auth_hmacsha256_update(&st, a, alen);
-        crypto_auth_hmacsha256_update(&st, b, blen);
-        crypto_auth_hmacsha256_final(&st, out);
-        sodium_memzero(&st, sizeof st);
-        break;
+}
+
+static void hmac_update(xw_sasl_mech m, hmac_state *st, const void *data, size_t len) {
+    switch (m) {
+    case XW_SASL_SCRAM_SHA_1: xw_hmac_sha1_update(&st->sha1, data, len); break;
+    case XW_SASL_SCRAM_SHA_256: crypto_auth_hmacsha256_update(&st->sha256, data, len); break;
+    default: crypto_auth_hmacsha512_update(&st->sha512, data, len); break;
     }
-    default: {
-        crypto_auth_hmacsha512_state st;
-        crypto_auth_hmacsha512_init(&st, key, key_len);
-        crypto_auth_hmacsha512_update(&st, a, alen);
-        crypto_auth_hmacsha512_update(&st, b, blen);
-        crypto_auth_hmacsha512_final(&st, out);
-        sodium_memzero(&st, sizeof st);
-        break;
+}
+
+static void hmac_final(xw_sasl_mech m, hmac_state *st, uint8_t *out) {
+    switch (m) {
+    case XW_SASL_SCRAM_SHA_1: xw_hmac_sha1_final(&st->sha1, out); break;
+    case XW_SASL_SCRAM_SHA_256: crypto_auth_hmacsha256_final(&st->sha256, out); break;
+    default: crypto_auth_hmacsha512_final(&st->sha512, out); break;
     }
-    }
+    sodium_memzero(st, sizeof *st);
+}
+
+/* HMAC(keyed's key, data): a copy of the keyed state saves hashing the
+ * two pads again, which is half of every Hi() round otherwise. */
+static void hmac_with(xw_sasl_mech m, const hmac_state *keyed, const void *data, size_t len, uint8_t *out) {
+    hmac_state st = *keyed;
+    hmac_update(m, &st, data, len);
+    hmac_final(m, &st, out);
 }
 
 static void hmac(xw_sasl_mech m, const uint8_t *key, size_t key_len, const void *data, size_t len, uint8_t *out) {
-    hmac2(m, key, key_len, data, len, "", 0, out);
-}
-
-/* RFC 5802 §2.2 Hi(): PBKDF2 with one output block. */
-static void hi(xw_sasl_mech m, const char *password, const uint8_t *salt, size_t salt_len, unsigned iterations,
-               uint8_t *out) {
-    size_t hl = hash_len(m);
-    uint8_t u[MAX_HASH];
-    static const uint8_t one[4] = {0, 0, 0, 1};
-    const uint8_t *key = (const uint8_t *)password;
-    size_t key_len = strlen(password);
-    hmac2(m, key, key_len, salt, salt_len, one, sizeof one, u);
-    memcpy(out, u, hl);
-    for (unsigned i = 1; i < iterations; i++) {
-        hmac(m, key, key_len, u, hl, u);
-        for (size_t j = 0; j < hl; j++) out[j] ^= u[j];
-    }
-    sodium_memzero(u, sizeof u);
+    hmac_state st;
+    hmac_init(m, &st, key, key_len);
+    hmac_update(m, &st, data, len);
+    hmac_final(m, &st, out);
 }
 
 /* ---------------------------------------------------------------- public */
@@ -144,20 +155,78 @@ static void wipe_str(char *s) {
     free(s);
 }
 
+/* Decodes one well-formed UTF-8 sequence (RFC 3629); 0 when malformed. */
+static size_t utf8_next(const unsigned char *p, uint32_t *cp) {
+    unsigned char c = p[0];
+    size_t n;
+    uint32_t v;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; v = c & 0x1Fu; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; v = c & 0x0Fu; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; v = c & 0x07u; }
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        v = (v << 6) | (p[i] & 0x3Fu);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return n;
+}
+
+int xw_sasl_prep_password(const char *password, xw_buf *out) {
+    const unsigned char *p = (const unsigned char *)password;
+    size_t start = out->len;
+    while (*p) {
+        uint32_t cp;
+        size_t n = utf8_next(p, &cp);
+        int rc;
+        if (!n || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+            rc = XW_ERR_INVALID; /* FreeformClass: no control characters */
+        } else if (cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
+                   cp == 0x205F || cp == 0x3000) {
+            rc = xw_buf_append(out, " ", 1); /* RFC 8265 §4.2.1: non-ASCII space to U+0020 */
+        } else {
+            rc = xw_buf_append(out, p, n);
+        }
+        if (rc) {
+            if (out->data) sodium_memzero(out->data + start, out->len - start);
+            out->len = start;
+            if (out->data) out->data[start] = '\0';
+            return rc;
+        }
+        p += n;
+    }
+    return out->len > start ? XW_OK : XW_ERR_INVALID;
+}
+
 xw_sasl *xw_sasl_new(xw_sasl_mech mech, const char *authcid, const char *password, const char *client_nonce) {
-    if (mech == XW_SASL_NONE || !authcid || !password) return NULL;
+    if (mech == XW_SASL_NONE || !authcid || (!password && mech == XW_SASL_PLAIN)) return NULL;
     if (mech != XW_SASL_PLAIN && !printable_nonce(client_nonce)) return NULL;
     xw_sasl *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->mech = mech;
     s->authcid = xw_strdup(authcid);
-    s->password = xw_strdup(password);
+    s->password = password ? xw_strdup(password) : NULL;
     s->cnonce = xw_strdup(client_nonce ? client_nonce : "");
-    if (!s->authcid || !s->password || !s->cnonce) {
+    if (!s->authcid || (password && !s->password) || !s->cnonce) {
         xw_sasl_free(s);
         return NULL;
     }
     return s;
+}
+
+void xw_sasl_set_key(xw_sasl *s, const xw_scram_key *key) {
+    if (key && key->salt_len && key->mech == s->mech) s->key = *key;
+}
+
+int xw_sasl_get_key(const xw_sasl *s, xw_scram_key *out) {
+    if (s->state < ST_DERIVED || s->mech == XW_SASL_PLAIN || !s->key.salt_len) return XW_ERR_STATE;
+    *out = s->key;
+    return XW_OK;
 }
 
 void xw_sasl_free(xw_sasl *s) {
@@ -166,6 +235,8 @@ void xw_sasl_free(xw_sasl *s) {
     free(s->authcid);
     free(s->cnonce);
     xw_buf_wipe(&s->client_first_bare);
+    xw_buf_wipe(&s->auth_msg);
+    xw_buf_free(&s->final_bare);
     sodium_memzero(s, sizeof *s);
     free(s);
 }
@@ -211,7 +282,18 @@ static int take_attr(const char **p, const char *end, char key, const char **val
     return 1;
 }
 
-int xw_sasl_challenge(xw_sasl *s, const uint8_t *msg, size_t len, xw_buf *out) {
+/* The derivation is over: keep the key for a later login, wipe the rest. */
+static void finish_derivation(xw_sasl *s) {
+    size_t hl = hash_len(s->mech);
+    memcpy(s->key.salted, s->salted, hl);
+    sodium_memzero(&s->keyed, sizeof s->keyed);
+    sodium_memzero(s->u, sizeof s->u);
+    wipe_str(s->password);
+    s->password = NULL;
+    s->state = ST_DERIVED;
+}
+
+int xw_sasl_start_challenge(xw_sasl *s, const uint8_t *msg, size_t len, unsigned max_iterations) {
     if (s->mech == XW_SASL_PLAIN || s->state != ST_INITIAL_SENT) return XW_ERR_STATE;
     s->state = ST_DONE; /* one challenge only; any failure below is final */
     const char *p = (const char *)msg, *end = p + len;
@@ -235,50 +317,89 @@ int xw_sasl_challenge(xw_sasl *s, const uint8_t *msg, size_t len, xw_buf *out) {
         if (iter[i] < '0' || iter[i] > '9') return XW_ERR_AUTH;
         iterations = iterations * 10 + (unsigned long)(iter[i] - '0');
     }
-    if (iterations < XW_SCRAM_MIN_ITERATIONS || iterations > XW_SCRAM_MAX_ITERATIONS) return XW_ERR_AUTH;
+    if (iterations < XW_SCRAM_MIN_ITERATIONS || iterations > max_iterations) return XW_ERR_AUTH;
     xw_buf salt = {0};
     if (salt_len == 0 || xw_base64_decode(&salt, salt_b64, salt_len) || salt.len == 0) {
         xw_buf_free(&salt);
         return XW_ERR_AUTH;
     }
+    int rc = xw_buf_append_str(&s->final_bare, "c=biws,r="); /* biws = base64("n,,") */
+    if (!rc) rc = xw_buf_append(&s->final_bare, nonce, nonce_len);
+    if (!rc) rc = xw_buf_append(&s->auth_msg, s->client_first_bare.data, s->client_first_bare.len);
+    if (!rc) rc = xw_buf_append(&s->auth_msg, ",", 1);
+    if (!rc) rc = xw_buf_append(&s->auth_msg, msg, len);
+    if (!rc) rc = xw_buf_append(&s->auth_msg, ",", 1);
+    if (!rc) rc = xw_buf_append(&s->auth_msg, s->final_bare.data, s->final_bare.len);
+    int kept = s->key.salt_len == salt.len && s->key.iterations == iterations &&
+               memcmp(s->key.salt, salt.data, salt.len) == 0;
+    if (!rc && !kept && !s->password) rc = XW_ERR_AUTH; /* the server changed the salt: the password is gone */
+    if (!rc && kept) {
+        memcpy(s->salted, s->key.salted, sizeof s->salted);
+        finish_derivation(s);
+    } else if (!rc) {
+        /* RFC 5802 §2.2: U1 = HMAC(password, salt || INT(1)). */
+        static const uint8_t one[4] = {0, 0, 0, 1};
+        hmac_init(s->mech, &s->keyed, (const uint8_t *)s->password, strlen(s->password));
+        hmac_state st = s->keyed;
+        hmac_update(s->mech, &st, salt.data, salt.len);
+        hmac_update(s->mech, &st, one, sizeof one);
+        hmac_final(s->mech, &st, s->u);
+        memcpy(s->salted, s->u, hash_len(s->mech));
+        s->rounds_done = 1;
+        s->rounds_total = (unsigned)iterations;
+        s->key.mech = s->mech;
+        s->key.iterations = (unsigned)iterations;
+        s->key.salt_len = salt.len <= sizeof s->key.salt ? salt.len : 0; /* too long to keep: Hi() again next time */
+        if (s->key.salt_len) memcpy(s->key.salt, salt.data, salt.len);
+        s->state = ST_DERIVING;
+    }
+    xw_buf_free(&salt);
+    if (rc) s->state = ST_DONE;
+    return rc;
+}
 
+int xw_sasl_derive(xw_sasl *s, unsigned iterations) {
+    if (s->state == ST_DERIVED) return 1;
+    if (s->state != ST_DERIVING) return XW_ERR_STATE;
+    size_t hl = hash_len(s->mech);
+    for (unsigned i = 0; i < iterations && s->rounds_done < s->rounds_total; i++, s->rounds_done++) {
+        hmac_with(s->mech, &s->keyed, s->u, hl, s->u);
+        for (size_t j = 0; j < hl; j++) s->salted[j] ^= s->u[j];
+    }
+    if (s->rounds_done < s->rounds_total) return 0;
+    finish_derivation(s);
+    return 1;
+}
+
+int xw_sasl_final_message(xw_sasl *s, xw_buf *out) {
+    if (s->state != ST_DERIVED) return XW_ERR_STATE;
     xw_sasl_mech m = s->mech;
     size_t hl = hash_len(m);
-    uint8_t salted[MAX_HASH], client_key[MAX_HASH], stored_key[MAX_HASH], client_sig[MAX_HASH],
-        server_key[MAX_HASH];
-    xw_buf auth_msg = {0}, final_bare = {0};
-    int rc = xw_buf_append_str(&final_bare, "c=biws,r="); /* biws = base64("n,,") */
-    if (!rc) rc = xw_buf_append(&final_bare, nonce, nonce_len);
-    if (!rc) rc = xw_buf_append(&auth_msg, s->client_first_bare.data, s->client_first_bare.len);
-    if (!rc) rc = xw_buf_append(&auth_msg, ",", 1);
-    if (!rc) rc = xw_buf_append(&auth_msg, msg, len);
-    if (!rc) rc = xw_buf_append(&auth_msg, ",", 1);
-    if (!rc) rc = xw_buf_append(&auth_msg, final_bare.data, final_bare.len);
-    if (!rc) {
-        /* RFC 5802 §3. */
-        hi(m, s->password, (const uint8_t *)salt.data, salt.len, (unsigned)iterations, salted);
-        hmac(m, salted, hl, "Client Key", 10, client_key);
-        hash(m, client_key, hl, stored_key);
-        hmac(m, stored_key, hl, auth_msg.data, auth_msg.len, client_sig);
-        for (size_t i = 0; i < hl; i++) client_key[i] ^= client_sig[i]; /* now ClientProof */
-        hmac(m, salted, hl, "Server Key", 10, server_key);
-        hmac(m, server_key, hl, auth_msg.data, auth_msg.len, s->server_signature);
-        rc = xw_buf_append(out, final_bare.data, final_bare.len);
-        if (!rc) rc = xw_buf_append_str(out, ",p=");
-        if (!rc) rc = xw_base64_encode(out, client_key, hl);
-    }
-    sodium_memzero(salted, sizeof salted);
+    uint8_t client_key[MAX_HASH], stored_key[MAX_HASH], client_sig[MAX_HASH], server_key[MAX_HASH];
+    /* RFC 5802 §3. */
+    hmac(m, s->salted, hl, "Client Key", 10, client_key);
+    hash(m, client_key, hl, stored_key);
+    hmac(m, stored_key, hl, s->auth_msg.data, s->auth_msg.len, client_sig);
+    for (size_t i = 0; i < hl; i++) client_key[i] ^= client_sig[i]; /* now ClientProof */
+    hmac(m, s->salted, hl, "Server Key", 10, server_key);
+    hmac(m, server_key, hl, s->auth_msg.data, s->auth_msg.len, s->server_signature);
+    int rc = xw_buf_append(out, s->final_bare.data, s->final_bare.len);
+    if (!rc) rc = xw_buf_append_str(out, ",p=");
+    if (!rc) rc = xw_base64_encode(out, client_key, hl);
     sodium_memzero(client_key, sizeof client_key);
     sodium_memzero(stored_key, sizeof stored_key);
     sodium_memzero(client_sig, sizeof client_sig);
     sodium_memzero(server_key, sizeof server_key);
-    xw_buf_wipe(&auth_msg);
-    xw_buf_free(&final_bare);
-    xw_buf_free(&salt);
-    /* The password is no longer needed. */
-    wipe_str(s->password);
-    s->password = xw_strdup("");
-    if (!rc) s->state = ST_CHALLENGED;
+    sodium_memzero(s->salted, sizeof s->salted);
+    xw_buf_wipe(&s->auth_msg);
+    s->state = rc ? ST_DONE : ST_CHALLENGED;
+    return rc;
+}
+
+int xw_sasl_challenge(xw_sasl *s, const uint8_t *msg, size_t len, xw_buf *out) {
+    int rc = xw_sasl_start_challenge(s, msg, len, XW_SCRAM_MAX_ITERATIONS);
+    if (!rc) rc = xw_sasl_derive(s, XW_SCRAM_MAX_ITERATIONS) == 1 ? XW_OK : XW_ERR_STATE;
+    if (!rc) rc = xw_sasl_final_message(s, out);
     return rc;
 }
 

@@ -218,6 +218,15 @@ void xw_buf_wipe(xw_buf *b) {
     xw_buf_free(b);
 }
 
+void xw_memzero(void *p, size_t n) {
+    if (p && n) sodium_memzero(p, n);
+}
+
+void xw_buf_scrub(xw_buf *b) {
+    if (b->data) sodium_memzero(b->data, b->cap);
+    b->len = 0;
+}
+
 void xw_buf_free(xw_buf *b) {
     free(b->data);
     b->data = NULL;

@@ -49,9 +49,15 @@ XW_MUST_CHECK int xw_buf_append_json_string(xw_buf *b, const char *s, size_t len
 void xw_buf_clear(xw_buf *b);
 /* Overwrites the contents with zeros (for secrets), then frees. */
 void xw_buf_wipe(xw_buf *b);
+/* Overwrites the contents with zeros and empties the buffer, keeping its
+ * storage for reuse (bytes that may have held a secret). */
+void xw_buf_scrub(xw_buf *b);
 void xw_buf_free(xw_buf *b);
 /* Hands the buffer's storage to the caller (free with xw_free) and resets b. */
 char *xw_buf_take(xw_buf *b);
+
+/* Zeroes n bytes in a way the compiler does not remove (for secrets). */
+void xw_memzero(void *p, size_t n);
 
 /* Duplicates `len` bytes of `s` as a NUL-terminated string; NULL on OOM. */
 char *xw_strndup(const char *s, size_t len);

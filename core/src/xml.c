@@ -195,7 +195,10 @@ int xw_node_serialize(const xw_node *n, const char *parent_ns, xw_buf *out) {
     if (!n->name) return xw_buf_append_xml_escaped(out, n->text, n->text_len);
     int rc = xw_buf_printf(out, "<%s", n->name);
     const char *scope_ns = parent_ns;
-    if (n->ns && !same_str(n->ns, parent_ns)) {
+    /* A parsed child in no namespace (ns "") under a namespaced parent
+     * says xmlns='', so the output means what arrived. */
+    int same_scope = same_str(n->ns, parent_ns) || (n->ns && !*n->ns && !parent_ns);
+    if (n->ns && !same_scope) {
         rc = rc ? rc : xw_buf_append_str(out, " xmlns='");
         rc = rc ? rc : xw_buf_append_xml_escaped(out, n->ns, strlen(n->ns));
         rc = rc ? rc : xw_buf_append(out, "'", 1);
@@ -211,22 +214,35 @@ int xw_node_serialize(const xw_node *n, const char *parent_ns, xw_buf *out) {
     return rc;
 }
 
-/* --------------------------------------------------------------- parser */
+/* --------------------------------------------------------------- parser
+ * Two kinds of limit. The body limit (max_body_bytes) and what expat
+ * itself refuses are about the whole response: the document fails. The
+ * per-stanza limits (depth, attributes, attribute length, stanza bytes)
+ * are about one sender's stanza: with an on_skip callback the stanza is
+ * dropped, its partial tree freed, the parse runs on to its end tag and
+ * on_skip reports it; the stanzas after it are delivered as usual. */
 
 struct xw_xml_parser {
     XML_Parser expat;
     xw_xml_limits limits;
     xw_on_body_fn on_body;
     xw_on_stanza_fn on_stanza;
+    xw_on_skip_fn on_skip;
     void *ud;
     size_t depth;          /* 0 outside <body/>, 1 inside it, 2 inside a stanza */
+    size_t deepest;        /* the deepest nesting of this document */
     size_t doc_bytes;      /* bytes fed for this document */
-    size_t stanza_bytes;   /* memory accounted to the current stanza */
+    long long stanza_start; /* byte index where the current stanza began */
     xw_node *stanza;       /* the stanza being built */
     xw_node *cur;          /* innermost open element of it */
+    /* The current stanza's element and addressing, kept so a skipped
+     * stanza can still be reported by sender (and an IQ answered). */
+    char *top_name, *top_ns, *top_from, *top_id, *top_type;
+    const char *skip_limit; /* set while skipping the current stanza */
+    char skip_detail[200];
     int saw_root;
     int failed;            /* an error code; only reset/free are allowed */
-    char error[160];
+    char error[200];
 };
 
 static void fail(xw_xml_parser *p, int code, const char *fmt, const char *detail) {
@@ -237,43 +253,54 @@ static void fail(xw_xml_parser *p, int code, const char *fmt, const char *detail
     XML_StopParser(p->expat, XML_FALSE);
 }
 
-/* Splits expat's "uri<SEP>local" into its parts (in place copies). */
-static int split_name(const char *full, char **ns, char **local) {
+/* Splits expat's "uri<SEP>local" into its parts (in place copies). An
+ * element in no namespace gets ns "" (so the serializer can say xmlns='');
+ * an attribute in no namespace gets NULL. */
+static int split_name(const char *full, char **ns, char **local, int element) {
     const char *sep = strchr(full, NS_SEP);
     if (sep) {
         *ns = xw_strndup(full, (size_t)(sep - full));
         *local = xw_strdup(sep + 1);
     } else {
-        *ns = NULL;
+        *ns = element ? xw_strdup("") : NULL;
         *local = xw_strdup(full);
     }
-    return (*local && (!sep || *ns)) ? XW_OK : XW_ERR_NOMEM;
+    return (*local && (*ns || (!sep && !element))) ? XW_OK : XW_ERR_NOMEM;
 }
 
-static xw_node *node_from_expat(xw_xml_parser *p, const XML_Char *name, const XML_Char **atts) {
-    char *ns = NULL, *local = NULL;
-    if (split_name(name, &ns, &local)) {
-        free(ns);
-        free(local);
-        fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
-        return NULL;
-    }
-    xw_node *n = calloc(1, sizeof *n);
-    if (!n) {
-        free(ns);
-        free(local);
-        fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
-        return NULL;
-    }
-    n->name = local;
-    n->ns = ns;
+/* A per-stanza limit the element `name` (expat's form) passes, or NULL:
+ * the limit's name, with the detail written to p->skip_detail. */
+static const char *element_over_limit(xw_xml_parser *p, const XML_Char *name, const XML_Char **atts) {
+    const char *sep = strchr(name, NS_SEP);
+    const char *local = sep ? sep + 1 : name;
     size_t count = 0;
     while (atts[count * 2]) count++;
     if (count > p->limits.max_attrs) {
-        fail(p, XW_ERR_LIMIT, "too many attributes on <%s>", local);
+        xw_format(p->skip_detail, sizeof p->skip_detail, "%llu attributes on <%s/>, more than max_attrs (%llu)",
+                  (unsigned long long)count, local, (unsigned long long)p->limits.max_attrs);
+        return "max_attrs";
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t vlen = strlen(atts[i * 2 + 1]);
+        if (vlen > p->limits.max_attr_len) {
+            xw_format(p->skip_detail, sizeof p->skip_detail,
+                      "a %llu-byte attribute on <%s/>, longer than max_attr_len (%llu)", (unsigned long long)vlen,
+                      local, (unsigned long long)p->limits.max_attr_len);
+            return "max_attr_len";
+        }
+    }
+    return NULL;
+}
+
+static xw_node *node_from_expat(xw_xml_parser *p, const XML_Char *name, const XML_Char **atts) {
+    xw_node *n = calloc(1, sizeof *n);
+    if (!n || split_name(name, &n->ns, &n->name, 1)) {
         xw_node_free(n);
+        fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
         return NULL;
     }
+    size_t count = 0;
+    while (atts[count * 2]) count++;
     if (count) {
         n->attrs = calloc(count, sizeof *n->attrs);
         if (!n->attrs) {
@@ -283,15 +310,8 @@ static xw_node *node_from_expat(xw_xml_parser *p, const XML_Char *name, const XM
         }
     }
     for (size_t i = 0; i < count; i++) {
-        size_t vlen = strlen(atts[i * 2 + 1]);
-        if (vlen > p->limits.max_attr_len) {
-            xw_node_free(n);
-            fail(p, XW_ERR_LIMIT, "attribute value too long on <%s>", name);
-            return NULL;
-        }
         xw_attr *a = &n->attrs[n->nattrs];
-        if (split_name(atts[i * 2], &a->ns, &a->name) ||
-            !(a->value = xw_strndup(atts[i * 2 + 1], vlen))) {
+        if (split_name(atts[i * 2], &a->ns, &a->name, 0) || !(a->value = xw_strdup(atts[i * 2 + 1]))) {
             free(a->ns);
             free(a->name);
             xw_node_free(n);
@@ -299,17 +319,59 @@ static xw_node *node_from_expat(xw_xml_parser *p, const XML_Char *name, const XM
             return NULL;
         }
         n->nattrs++;
-        p->stanza_bytes += vlen + strlen(atts[i * 2]) + sizeof *a;
     }
-    p->stanza_bytes += sizeof *n + strlen(name);
     return n;
 }
 
-static int check_stanza_size(xw_xml_parser *p) {
-    if (p->stanza_bytes > p->limits.max_stanza_bytes) {
-        fail(p, XW_ERR_LIMIT, "stanza larger than the limit%s", NULL);
-        return 0;
+static void forget_top(xw_xml_parser *p) {
+    free(p->top_name);
+    free(p->top_ns);
+    free(p->top_from);
+    free(p->top_id);
+    free(p->top_type);
+    p->top_name = p->top_ns = p->top_from = p->top_id = p->top_type = NULL;
+}
+
+/* An unprefixed attribute's value, copied when it is at most max bytes. */
+static char *copy_attr(const XML_Char **atts, const char *name, size_t max) {
+    for (size_t i = 0; atts[i]; i += 2)
+        if (strcmp(atts[i], name) == 0) return strlen(atts[i + 1]) <= max ? xw_strdup(atts[i + 1]) : NULL;
+    return NULL;
+}
+
+/* Keeps the stanza's element name and addressing for a skip report. The
+ * bounds are RFC 7622's longest JID and a generous id/type. */
+static void remember_top(xw_xml_parser *p, const XML_Char *name, const XML_Char **atts) {
+    forget_top(p);
+    if (split_name(name, &p->top_ns, &p->top_name, 1)) {
+        forget_top(p);
+        return;
     }
+    p->top_from = copy_attr(atts, "from", 3071);
+    p->top_id = copy_attr(atts, "id", 1024);
+    p->top_type = copy_attr(atts, "type", 64);
+}
+
+/* Drops the stanza under construction for passing `limit` (detail already
+ * in skip_detail); the parse goes on to its end tag. Without on_skip the
+ * whole document fails instead. */
+static void start_skip(xw_xml_parser *p, const char *limit) {
+    if (!p->on_skip) {
+        fail(p, XW_ERR_LIMIT, "%s", p->skip_detail);
+        return;
+    }
+    xw_node_free(p->stanza);
+    p->stanza = p->cur = NULL;
+    p->skip_limit = limit;
+}
+
+/* Bytes of the current stanza up to the end of the current event. */
+static int stanza_too_big(xw_xml_parser *p, size_t extra) {
+    long long end = (long long)XML_GetCurrentByteIndex(p->expat) + XML_GetCurrentByteCount(p->expat) + (long long)extra;
+    unsigned long long bytes = end > p->stanza_start ? (unsigned long long)(end - p->stanza_start) : 0;
+    if (bytes <= p->limits.max_stanza_bytes) return 0;
+    xw_format(p->skip_detail, sizeof p->skip_detail, "more than max_stanza_bytes (%llu) in one stanza",
+              (unsigned long long)p->limits.max_stanza_bytes);
     return 1;
 }
 
@@ -319,10 +381,14 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     if (p->depth == 0) {
         if (p->saw_root) return; /* expat already rejects a second root */
         p->saw_root = 1;
-        p->stanza_bytes = 0;
+        const char *over = element_over_limit(p, name, atts);
+        if (over) {
+            fail(p, XW_ERR_LIMIT, "<body/>: %s", p->skip_detail);
+            return;
+        }
         xw_node *body = node_from_expat(p, name, atts);
         if (!body) return;
-        if (strcmp(body->name, "body") != 0 || !body->ns || strcmp(body->ns, XW_NS_HTTPBIND) != 0) {
+        if (strcmp(body->name, "body") != 0 || strcmp(body->ns, XW_NS_HTTPBIND) != 0) {
             fail(p, XW_ERR_XML, "root element is not <body xmlns='" XW_NS_HTTPBIND "'/>%s", NULL);
             xw_node_free(body);
             return;
@@ -336,21 +402,40 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         p->depth = 1;
         return;
     }
-    if (p->depth > p->limits.max_depth) {
-        fail(p, XW_ERR_LIMIT, "elements nested deeper than the limit%s", NULL);
+    if (p->depth == 1) {
+        p->stanza_start = (long long)XML_GetCurrentByteIndex(p->expat);
+        p->skip_limit = NULL;
+        remember_top(p, name, atts);
+    }
+    p->depth++;
+    if (p->depth > p->deepest) p->deepest = p->depth;
+    if (p->skip_limit) {
+        /* Skipping costs expat memory per open element: past this the
+         * input is an attack on memory, not a stanza any server routes. */
+        if (p->depth > XW_XML_SKIP_DEPTH_MAX) {
+            xw_format(p->skip_detail, sizeof p->skip_detail, "elements nested deeper than %llu levels",
+                      (unsigned long long)XW_XML_SKIP_DEPTH_MAX);
+            fail(p, XW_ERR_LIMIT, "%s", p->skip_detail);
+        }
         return;
     }
-    if (p->depth == 1) p->stanza_bytes = 0;
+    if (p->depth - 1 > p->limits.max_depth) {
+        xw_format(p->skip_detail, sizeof p->skip_detail, "elements nested deeper than max_depth (%llu)",
+                  (unsigned long long)p->limits.max_depth);
+        start_skip(p, "max_depth");
+        return;
+    }
+    const char *over = element_over_limit(p, name, atts);
+    if (!over && stanza_too_big(p, 0)) over = "max_stanza_bytes";
+    if (over) {
+        start_skip(p, over);
+        return;
+    }
     xw_node *n = node_from_expat(p, name, atts);
     if (!n) return;
-    if (p->depth == 1) {
-        p->stanza = n;
-    } else {
-        xw_node_append(p->cur, n);
-    }
+    if (p->depth == 2) p->stanza = n;
+    else xw_node_append(p->cur, n);
     p->cur = n;
-    p->depth++;
-    check_stanza_size(p);
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name) {
@@ -362,14 +447,23 @@ static void XMLCALL on_end(void *ud, const XML_Char *name) {
         return;
     }
     p->depth--;
-    if (p->depth == 1) {
-        xw_node *done = p->stanza;
-        p->stanza = p->cur = NULL;
-        int rc = p->on_stanza ? p->on_stanza(p->ud, done) : (xw_node_free(done), 0);
-        if (rc) fail(p, rc, "rejected by the stanza handler%s", NULL);
+    if (!p->skip_limit && p->depth > 1) {
+        p->cur = p->cur->parent;
         return;
     }
-    p->cur = p->cur->parent;
+    if (p->depth > 1) return; /* still inside a skipped stanza */
+    int rc;
+    if (p->skip_limit) {
+        xw_xml_skipped info = {p->top_name, p->top_ns, p->top_from, p->top_id, p->top_type, p->skip_limit,
+                               p->skip_detail};
+        p->skip_limit = NULL;
+        rc = p->on_skip(p->ud, &info);
+    } else {
+        xw_node *done = p->stanza;
+        p->stanza = p->cur = NULL;
+        rc = p->on_stanza ? p->on_stanza(p->ud, done) : (xw_node_free(done), 0);
+    }
+    if (rc) fail(p, rc, "rejected by the stanza handler%s", NULL);
 }
 
 static int is_xml_space(const char *s, int len) {
@@ -386,8 +480,11 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len) {
         if (!is_xml_space(s, len)) fail(p, XW_ERR_XML, "character data directly inside <body/>%s", NULL);
         return;
     }
-    p->stanza_bytes += (size_t)len;
-    if (!check_stanza_size(p)) return;
+    if (p->skip_limit) return;
+    if (stanza_too_big(p, 0)) {
+        start_skip(p, "max_stanza_bytes");
+        return;
+    }
     if (xw_node_add_text(p->cur, s, (size_t)len)) fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
 }
 
@@ -417,8 +514,8 @@ static void XMLCALL on_skipped_entity(void *ud, const XML_Char *name, int is_par
 }
 
 void xw_xml_limits_default(xw_xml_limits *l) {
-    l->max_depth = 64;
-    l->max_attrs = 64;
+    l->max_depth = 256;
+    l->max_attrs = 256;
     l->max_attr_len = (size_t)64 * 1024;
     l->max_stanza_bytes = (size_t)1024 * 1024;
     l->max_body_bytes = (size_t)8 * 1024 * 1024;
@@ -442,22 +539,25 @@ static void install_handlers(xw_xml_parser *p, unsigned long hash_salt) {
 static void reset_state(xw_xml_parser *p) {
     xw_node_free(p->stanza);
     p->stanza = p->cur = NULL;
+    forget_top(p);
+    p->skip_limit = NULL;
     p->depth = 0;
     p->doc_bytes = 0;
-    p->stanza_bytes = 0;
+    p->stanza_start = 0;
     p->saw_root = 0;
     p->failed = 0;
     p->error[0] = '\0';
 }
 
-xw_xml_parser *xw_xml_parser_new(const xw_xml_limits *limits, unsigned long hash_salt,
-                                 xw_on_body_fn on_body, xw_on_stanza_fn on_stanza, void *ud) {
+xw_xml_parser *xw_xml_parser_new(const xw_xml_limits *limits, unsigned long hash_salt, xw_on_body_fn on_body,
+                                 xw_on_stanza_fn on_stanza, xw_on_skip_fn on_skip, void *ud) {
     xw_xml_parser *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     if (limits) p->limits = *limits;
     else xw_xml_limits_default(&p->limits);
     p->on_body = on_body;
     p->on_stanza = on_stanza;
+    p->on_skip = on_skip;
     p->ud = ud;
     p->expat = XML_ParserCreateNS("UTF-8", NS_SEP);
     if (!p->expat) {
@@ -477,15 +577,27 @@ void xw_xml_parser_free(xw_xml_parser *p) {
 
 int xw_xml_parser_reset(xw_xml_parser *p, unsigned long hash_salt) {
     reset_state(p);
-    if (!XML_ParserReset(p->expat, "UTF-8")) return XW_ERR_NOMEM;
+    if (p->deepest > 4096) {
+        /* expat keeps the tags of a deep document on a free list until the
+         * parser is freed: after a deep skip, start from a new one. */
+        XML_ParserFree(p->expat);
+        p->expat = XML_ParserCreateNS("UTF-8", NS_SEP);
+        if (!p->expat) return XW_ERR_NOMEM;
+    } else if (!XML_ParserReset(p->expat, "UTF-8")) {
+        return XW_ERR_NOMEM;
+    }
+    p->deepest = 0;
     install_handlers(p, hash_salt);
     return XW_OK;
 }
 
 int xw_xml_parser_feed(xw_xml_parser *p, const char *bytes, size_t len, int final) {
+    if (!p->expat) return XW_ERR_NOMEM;
     if (p->failed) return p->failed;
     if (len > p->limits.max_body_bytes - p->doc_bytes) {
-        fail(p, XW_ERR_LIMIT, "response body larger than the limit%s", NULL);
+        xw_format(p->skip_detail, sizeof p->skip_detail, "response body larger than max_body_bytes (%llu)",
+                  (unsigned long long)p->limits.max_body_bytes);
+        fail(p, XW_ERR_LIMIT, "%s", p->skip_detail);
         return p->failed;
     }
     p->doc_bytes += len;

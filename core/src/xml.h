@@ -11,6 +11,8 @@
 #define XW_NS_XBOSH "urn:xmpp:xbosh"
 #define XW_NS_CLIENT "jabber:client"
 #define XW_NS_STREAMS "http://etherx.jabber.org/streams"
+#define XW_NS_SID "urn:xmpp:sid:0"
+#define XW_NS_DELAY "urn:xmpp:delay"
 
 typedef struct xw_attr {
     char *ns;    /* namespace URI, NULL for an unprefixed attribute */
@@ -18,7 +20,9 @@ typedef struct xw_attr {
     char *value;
 } xw_attr;
 
-/* An element, or a text node when `name` is NULL (then `text` holds it). */
+/* An element, or a text node when `name` is NULL (then `text` holds it).
+ * `ns` of a parsed element is its namespace, "" for none; of a built
+ * element, NULL means "the namespace in scope where it is placed". */
 typedef struct xw_node {
     char *name;
     char *ns;
@@ -62,16 +66,32 @@ XW_MUST_CHECK int xw_node_serialize(const xw_node *n, const char *parent_ns, xw_
 
 /* --- restricted parser ----------------------------------------------- */
 typedef struct xw_xml_limits {
-    size_t max_depth;        /* element nesting below <body>, inclusive */
+    size_t max_depth;        /* element nesting below <body>, the stanza itself being 1 */
     size_t max_attrs;        /* attributes per element */
     size_t max_attr_len;     /* bytes per attribute value */
-    size_t max_stanza_bytes; /* memory one stanza tree may take */
+    size_t max_stanza_bytes; /* bytes of one stanza as it arrives */
     size_t max_body_bytes;   /* bytes of one HTTP response body */
 } xw_xml_limits;
 
-/* Safe defaults: depth 64, 64 attributes, 64 KiB attribute, 1 MiB stanza,
- * 8 MiB body. */
+/* Defaults generous for real traffic (servers route stanzas of 256 KiB by
+ * default): depth 256, 256 attributes, 64 KiB per attribute, 1 MiB per
+ * stanza, 8 MiB per body. */
 void xw_xml_limits_default(xw_xml_limits *l);
+
+/* A stanza skipped for passing a per-stanza limit (borrowed for the call):
+ * its element, its 'from', 'id' and 'type' when readable (NULL otherwise),
+ * the limit's option name ("max_depth", "max_attrs", "max_attr_len",
+ * "max_stanza_bytes") and a sentence saying what was too much. */
+typedef struct xw_xml_skipped {
+    const char *name, *ns;
+    const char *from, *id, *type;
+    const char *limit;
+    const char *detail;
+} xw_xml_skipped;
+
+/* Nesting past which even skipping stops: expat keeps memory for every
+ * open element, and no server routes a stanza this deep by default. */
+#define XW_XML_SKIP_DEPTH_MAX 100000
 
 typedef struct xw_xml_parser xw_xml_parser;
 
@@ -81,15 +101,21 @@ typedef int (*xw_on_body_fn)(void *ud, const xw_node *body);
 /* Called for each complete child of <body/>; the callee owns `stanza`.
  * Non-zero stops parsing with that code. */
 typedef int (*xw_on_stanza_fn)(void *ud, xw_node *stanza);
+/* Called instead of on_stanza for a child skipped over a per-stanza
+ * limit. Non-zero stops parsing with that code. */
+typedef int (*xw_on_skip_fn)(void *ud, const xw_xml_skipped *skipped);
 
-/* `hash_salt` seeds expat's hash table (it must not read /dev/urandom). */
+/* `hash_salt` seeds expat's hash table (it must not read /dev/urandom).
+ * With on_skip NULL a per-stanza limit fails the whole document. */
 xw_xml_parser *xw_xml_parser_new(const xw_xml_limits *limits, unsigned long hash_salt,
-                                 xw_on_body_fn on_body, xw_on_stanza_fn on_stanza, void *ud);
+                                 xw_on_body_fn on_body, xw_on_stanza_fn on_stanza, xw_on_skip_fn on_skip,
+                                 void *ud);
 void xw_xml_parser_free(xw_xml_parser *p);
 /* Starts a new document (one BOSH response). */
 XW_MUST_CHECK int xw_xml_parser_reset(xw_xml_parser *p, unsigned long hash_salt);
 /* Feeds the next chunk; `final` when it is the last. Returns 0, a callback's
- * code, or XW_ERR_XML / XW_ERR_LIMIT with xw_xml_parser_error() saying why.
+ * code, or XW_ERR_XML / XW_ERR_LIMIT with xw_xml_parser_error() saying why
+ * (XW_ERR_LIMIT: the body limit, or a per-stanza one without on_skip).
  * After an error, only reset or free are allowed. */
 XW_MUST_CHECK int xw_xml_parser_feed(xw_xml_parser *p, const char *bytes, size_t len, int final);
 /* Human-readable reason for the last error; borrowed. */

@@ -33,7 +33,7 @@ static void setup(harness *h, unsigned max_retries) {
     cfg.max_retries = max_retries;
     cfg.request_gap_ms = next_request_gap_ms; /* 0 unless a test checks the gap */
     next_request_gap_ms = 0;
-    h->b = xw_bosh_new(&cfg, NULL, on_stanza, h);
+    h->b = xw_bosh_new(&cfg, NULL, on_stanza, NULL, h);
     h->now = 1000;
 }
 
@@ -240,8 +240,38 @@ static void test_malformed_response(void) {
     double a;
     CHECK(take(&h, &a, body, sizeof body), "held");
     answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind'><!-- x --></body>");
+    /* XEP-0124 §12: the session ends with a terminate, so the server keeps
+     * no ghost of it; then it is closed with what was refused. */
+    double t;
+    CHECK(take(&h, &t, body, sizeof body) && strstr(body, "type='terminate'") &&
+              xw_bosh_get_state(h.b) == XW_BOSH_TERMINATING,
+          "XEP-0124 §12: refused input ends the session with a terminate request: %s", body);
+    answer(&h, t, "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate'/>");
     CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "RFC 6120 §11.1: restricted XML ends the session cleanly");
     CHECK_STR(xw_bosh_condition(h.b), "not-well-formed", "condition names the XML error");
+    CHECK(xw_bosh_closed_locally(h.b), "the client ended it");
+    teardown(&h);
+
+    /* A body over max_body_bytes: the same, with policy-violation, and the
+     * terminate need not be answered (a failed one closes at once). */
+    setup(&h, 3);
+    create(&h);
+    CHECK(take(&h, &a, body, sizeof body), "held");
+    size_t big = 9u << 20;
+    char *huge = malloc(big);
+    if (!huge) return;
+    memset(huge, ' ', big);
+    memcpy(huge, "<body xmlns='http://jabber.org/protocol/httpbind'>", 50);
+    memcpy(huge + big - 7, "</body>", 7);
+    xw_bosh_receive(h.b, a, 200, huge, big, h.now);
+    free(huge);
+    CHECK(take(&h, &t, body, sizeof body) && strstr(body, "type='terminate'"),
+          "XEP-0124 §12: a body over the limit ends the session with a terminate: %s", body);
+    xw_bosh_failed(h.b, t, h.now);
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "closed once the terminate failed, without retrying it");
+    CHECK_STR(xw_bosh_condition(h.b), "policy-violation", "the body limit is a policy violation");
+    CHECK(strstr(xw_bosh_condition_text(h.b), "max_body_bytes") != NULL, "the text names the limit: %s",
+          xw_bosh_condition_text(h.b));
     teardown(&h);
 }
 

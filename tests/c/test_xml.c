@@ -28,11 +28,21 @@ static int on_stanza(void *ud, xw_node *st) {
     return rc;
 }
 
+/* Records a skipped stanza as "SKIP <name> from=<from> id=<id> <limit>". */
+static int on_skip(void *ud, const xw_xml_skipped *sk) {
+    collected *c = ud;
+    return xw_buf_printf(&c->out, "SKIP %s from=%s id=%s %s\n", sk->name ? sk->name : "?",
+                         sk->from ? sk->from : "-", sk->id ? sk->id : "-", sk->limit);
+}
+
+/* Whether parse_chunked passes on_skip (per-stanza limits skip a stanza). */
+static int skipping;
+
 /* Parses doc fed in chunks of `chunk` bytes; returns the parser's code. */
 static int parse_chunked(const char *doc, size_t chunk, collected *c, const xw_xml_limits *lim, char *err,
                          size_t errlen) {
     memset(c, 0, sizeof *c);
-    xw_xml_parser *p = xw_xml_parser_new(lim, 12345, on_body, on_stanza, c);
+    xw_xml_parser *p = xw_xml_parser_new(lim, 12345, on_body, on_stanza, skipping ? on_skip : NULL, c);
     size_t len = strlen(doc);
     int rc = 0;
     if (chunk == 0) chunk = len ? len : 1;
@@ -131,7 +141,7 @@ static void test_restricted_xml(void) {
     const char nul_doc[] = "<body xmlns='http://jabber.org/protocol/httpbind'><a>x\0y</a></body>";
     collected c;
     memset(&c, 0, sizeof c);
-    xw_xml_parser *p = xw_xml_parser_new(NULL, 1, on_body, on_stanza, &c);
+    xw_xml_parser *p = xw_xml_parser_new(NULL, 1, on_body, on_stanza, NULL, &c);
     int rc = xw_xml_parser_feed(p, nul_doc, sizeof nul_doc - 1, 1);
     CHECK(rc == XW_ERR_XML, "XML 1.0 §2.2: NUL is not a character (got %d)", rc);
     xw_xml_parser_free(p);
@@ -215,6 +225,103 @@ static void test_limits(void) {
     xw_buf_free(&c.out);
 }
 
+#define BODY_OPEN "<body xmlns='http://jabber.org/protocol/httpbind'>"
+#define AFTER "<message xmlns='jabber:client' from='bob@example.com/y' id='ok'><body>after</body></message>"
+#define AFTER_OUT "<message xmlns='jabber:client' from='bob@example.com/y' id='ok'><body>after</body></message>\n"
+
+/* A stanza from mallory built as head + inner + tail, then bob's message,
+ * in one body: with on_skip, mallory's stanza is reported skipped for
+ * `limit` and bob's is delivered, at every chunking tried. */
+static void expect_skip(const char *head, const char *inner_unit, size_t inner_n, const char *tail, const char *limit,
+                        const char *rule) {
+    char *stanza = repeat(inner_unit, inner_n, head, tail);
+    xw_buf doc = {0};
+    if (xw_buf_append_str(&doc, BODY_OPEN) || xw_buf_append_str(&doc, stanza) || xw_buf_append_str(&doc, AFTER) ||
+        xw_buf_append_str(&doc, "</body>"))
+        abort();
+    free(stanza);
+    char want[256];
+    snprintf(want, sizeof want, "SKIP message from=mallory@evil.example/x id=p1 %s\n" AFTER_OUT, limit);
+    static const size_t chunks[] = {0, 4096, 7, 1};
+    skipping = 1;
+    for (size_t k = 0; k < sizeof chunks / sizeof *chunks; k++) {
+        if (chunks[k] && chunks[k] < 4096 && doc.len > 100000) continue; /* small chunks: small documents */
+        collected c;
+        char err[200];
+        int rc = parse_chunked(doc.data, chunks[k], &c, NULL, err, sizeof err);
+        CHECK(rc == 0, "%s (chunk %zu): the body is not refused (%d %s)", rule, chunks[k], rc, err);
+        CHECK_STR(c.out.data, want, "%s (chunk %zu): skipped with sender and limit, the next stanza delivered", rule,
+                  chunks[k]);
+        xw_buf_free(&c.out);
+    }
+    skipping = 0;
+    xw_buf_free(&doc);
+}
+
+static void test_skip_over_stanza_limits(void) {
+    const char *m = "<message xmlns='jabber:client' from='mallory@evil.example/x' id='p1'>";
+    xw_buf head = {0};
+    /* 257 attributes on one element (default max_attrs 256). */
+    if (xw_buf_append_str(&head, m) || xw_buf_append_str(&head, "<x xmlns='urn:example'")) abort();
+    for (int i = 0; i < 257; i++)
+        if (xw_buf_printf(&head, " a%d='v'", i)) abort();
+    if (xw_buf_append_str(&head, "/>")) abort();
+    expect_skip(head.data, "", 0, "</message>", "max_attrs", "max_attrs on a child element");
+    xw_buf_free(&head);
+    /* ... and on the stanza's own element: its sender is still known. */
+    if (xw_buf_append_str(&head, "<message xmlns='jabber:client' from='mallory@evil.example/x' id='p1'")) abort();
+    for (int i = 0; i < 257; i++)
+        if (xw_buf_printf(&head, " a%d='v'", i)) abort();
+    if (xw_buf_append_str(&head, ">")) abort();
+    expect_skip(head.data, "", 0, "</message>", "max_attrs", "max_attrs on the stanza element itself");
+    xw_buf_free(&head);
+    /* A 64 KiB + 1 attribute value. */
+    if (xw_buf_append_str(&head, m) || xw_buf_append_str(&head, "<x xmlns='urn:example' a='")) abort();
+    expect_skip(head.data, "z", 65537, "'/></message>", "max_attr_len", "max_attr_len");
+    xw_buf_free(&head);
+    /* 257 levels below the stanza (default max_depth 256). */
+    char *deep_close = repeat("</d>", 256, "", "</message>");
+    expect_skip(m, "<d>", 256, deep_close, "max_depth", "max_depth");
+    free(deep_close);
+    /* A stanza of more than 1 MiB as received (default max_stanza_bytes),
+     * under the 8 MiB body limit. */
+    if (xw_buf_append_str(&head, m) || xw_buf_append_str(&head, "<body>")) abort();
+    expect_skip(head.data, "0123456789abcdef", 65537, "</body></message>", "max_stanza_bytes",
+                "max_stanza_bytes in text");
+    xw_buf_free(&head);
+    /* ... or made of many small elements. */
+    expect_skip(m, "<e/>", 262145, "</message>", "max_stanza_bytes", "max_stanza_bytes in small elements");
+
+    /* Nesting so deep that even skipping it would cost too much memory:
+     * the body is refused. */
+    char *abyss = repeat("<d>", XW_XML_SKIP_DEPTH_MAX + 1, BODY_OPEN "<message xmlns='jabber:client'>", "");
+    collected c;
+    char err[200];
+    skipping = 1;
+    int rc = parse_chunked(abyss, 0, &c, NULL, err, sizeof err);
+    skipping = 0;
+    CHECK(rc == XW_ERR_LIMIT && strstr(err, "deeper"), "nesting past XW_XML_SKIP_DEPTH_MAX refuses the body (%d %s)",
+          rc, err);
+    free(abyss);
+    xw_buf_free(&c.out);
+
+    /* A 'from' too long to be a JID is not reported as the sender. */
+    char *longfrom = repeat("a", 4000, BODY_OPEN "<message xmlns='jabber:client' id='p1' from='", "@x'>");
+    xw_buf doc = {0};
+    if (xw_buf_append_str(&doc, longfrom) || xw_buf_append_str(&doc, "<x xmlns='urn:example' a='")) abort();
+    for (int i = 0; i < 65537; i++)
+        if (xw_buf_append(&doc, "z", 1)) abort();
+    if (xw_buf_append_str(&doc, "'/></message></body>")) abort();
+    skipping = 1;
+    rc = parse_chunked(doc.data, 0, &c, NULL, err, sizeof err);
+    skipping = 0;
+    CHECK(rc == 0 && c.out.data && strcmp(c.out.data, "SKIP message from=- id=p1 max_attr_len\n") == 0,
+          "RFC 7622 §3.1: a 'from' over 3071 bytes is no sender: %s", c.out.data ? c.out.data : "");
+    free(longfrom);
+    xw_buf_free(&doc);
+    xw_buf_free(&c.out);
+}
+
 static void test_serializer(void) {
     xw_node *m = xw_node_new("message", "jabber:client");
     CHECK(m != NULL, "node allocation");
@@ -246,6 +353,18 @@ static void test_serializer(void) {
     xw_buf_free(&c.out);
 }
 
+/* The serializer keeps xmlns='' on a child in no namespace, so what it
+ * writes means what arrived (XML Namespaces §6.2). */
+static void test_empty_namespace(void) {
+    collected c;
+    int rc = parse_chunked(BODY_OPEN "<message xmlns='jabber:client'><x xmlns=''><y/></x><z/></message></body>", 0, &c,
+                           NULL, NULL, 0);
+    CHECK(rc == 0, "parses");
+    CHECK_STR(c.out.data, "<message xmlns='jabber:client'><x xmlns=''><y/></x><z/></message>\n",
+              "Namespaces in XML §6.2: xmlns='' kept on a no-namespace child, not on its children or siblings");
+    xw_buf_free(&c.out);
+}
+
 static void test_json_escape(void) {
     xw_buf out = {0};
     const char in[] = "a\"b\\c\n\x01\xc3\xa9\xff";
@@ -259,7 +378,9 @@ int main(void) {
     test_restricted_xml();
     test_whitespace_between_stanzas();
     test_limits();
+    test_skip_over_stanza_limits();
     test_serializer();
+    test_empty_namespace();
     test_json_escape();
     return check_report("test_xml");
 }

@@ -1,0 +1,878 @@
+/* client.c: the public xw_client API (xw.h) and the account's life across
+ * BOSH sessions: options, the event queue, the reconnection policy (which
+ * ends are worth another login, backoff with jitter and a cap), the
+ * outbox of messages the server has not confirmed, where the next catch-up
+ * starts, the XEP-0198 stream to resume, and sessions saved for the next
+ * page. One login's negotiation and dispatch are in session.c. */
+#include "client.h"
+#include "im.h"
+#include "mam.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAM_PAGE 100
+#define MAM_PAGE_MAX 1000
+
+/* Ends after which a new login is tried: XEP-0124 §17.2 terminal
+ * conditions a later attempt can cure, and our own connection-failed.
+ * Others (not-authorized, conflict, see-other-uri, host-unknown, ...)
+ * would fail the same way again. */
+static const char *const RECONNECTABLE[] = {
+    "connection-failed", "item-not-found", "system-shutdown", "remote-connection-failed", "internal-server-error",
+    "undefined-condition", "host-gone", "other-request", "remote-stream-error", NULL,
+};
+
+/* ---------------------------------------------------------------- events */
+
+void xw_client_emit_error(xw_client *c, const char *condition, const char *text) {
+    xw_event e;
+    xw_event_begin(&e, &c->events, "error");
+    xw_event_str(&e, "condition", condition);
+    xw_event_str(&e, "text", text);
+    xw_event_end(&e);
+}
+
+void xw_client_emit_status(xw_client *c, const char *status) {
+    xw_event e;
+    xw_event_begin(&e, &c->events, "status");
+    xw_event_str(&e, "status", status);
+    xw_event_end(&e);
+}
+
+const char *xw_client_events(xw_client *c) {
+    size_t len;
+    return xw_events_take(&c->events, &len);
+}
+
+size_t xw_client_events_len(const xw_client *c) { return c->events.out.len; }
+
+char *xw_client_new_id(xw_client *c) {
+    char buf[40];
+    xw_format(buf, sizeof buf, "%s%u", c->id_prefix, ++c->id_counter);
+    return xw_strdup(buf);
+}
+
+/* ----------------------------------------------------------------- options */
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out) {
+    if (!v || !*v) return XW_ERR_INVALID;
+    unsigned long x = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9') return XW_ERR_INVALID;
+        x = x * 10 + (unsigned long)(*p - '0');
+        if (x > max) return XW_ERR_INVALID;
+    }
+    *out = x;
+    return XW_OK;
+}
+
+/* Frees a string that may hold a secret, zeroing it first. */
+static void free_secret(char *s) {
+    if (s) xw_memzero(s, strlen(s));
+    free(s);
+}
+
+static int replace_str(char **slot, const char *v) {
+    char *d = xw_strdup(v);
+    if (!d) return XW_ERR_NOMEM;
+    free_secret(*slot);
+    *slot = d;
+    return XW_OK;
+}
+
+/* Numeric options: name, the field it sets, least and most allowed. */
+typedef enum { F_INT, F_UINT, F_ULONG, F_SIZE, F_DOUBLE } field_kind;
+typedef struct {
+    const char *name;
+    size_t offset;
+    field_kind kind;
+    unsigned long min, max;
+} num_option;
+
+#define OPT(name, field, kind, min, max) {name, offsetof(xw_client, field), kind, min, max}
+static const num_option NUM_OPTIONS[] = {
+    OPT("secure", secure, F_INT, 0, 1),
+    OPT("allow_plain", allow_plain, F_INT, 0, 1),
+    OPT("initial_presence", initial_presence, F_INT, 0, 1),
+    OPT("stream_management", stream_management, F_INT, 0, 1),
+    OPT("catch_up", catch_up_enabled, F_INT, 0, 1),
+    OPT("reconnect", reconnect, F_INT, 0, 1),
+    OPT("wait", bosh_cfg.wait_s, F_UINT, 1, 3600),
+    OPT("hold", bosh_cfg.hold, F_UINT, 1, 4),
+    OPT("max_retries", bosh_cfg.max_retries, F_UINT, 0, 1000),
+    OPT("backoff_base_ms", bosh_cfg.backoff_base_ms, F_UINT, 0, 3600000),
+    OPT("backoff_max_ms", bosh_cfg.backoff_max_ms, F_UINT, 0, 3600000),
+    OPT("timeout_margin_ms", bosh_cfg.timeout_margin_ms, F_UINT, 0, 3600000),
+    OPT("request_gap_ms", bosh_cfg.request_gap_ms, F_UINT, 0, 10000),
+    OPT("max_queued_bytes", bosh_cfg.max_queued_bytes, F_SIZE, 1, 1000000000),
+    OPT("iq_timeout_ms", iq_timeout_ms, F_DOUBLE, 1, 1000000000),
+    OPT("max_pending_iqs", max_pending_iqs, F_SIZE, 1, 1000000),
+    OPT("max_outbox", outbox.max_queued, F_SIZE, 1, 1000000),
+    OPT("max_stanza_bytes", limits.max_stanza_bytes, F_SIZE, 1, 1000000000),
+    OPT("max_body_bytes", limits.max_body_bytes, F_SIZE, 1, 1000000000),
+    OPT("max_depth", limits.max_depth, F_SIZE, 1, 10000),
+    OPT("max_attrs", limits.max_attrs, F_SIZE, 1, 1000000),
+    OPT("max_attr_len", limits.max_attr_len, F_SIZE, 1, 1000000000),
+    OPT("catch_up_max", catch_up_max, F_ULONG, 1, 1000000),
+    OPT("catch_up_page", catch_up_page, F_UINT, 1, MAM_PAGE_MAX),
+    OPT("reconnect_delay_ms", reconnect_delay_ms, F_ULONG, 0, 3600000),
+    OPT("reconnect_max_delay_ms", reconnect_max_delay_ms, F_ULONG, 0, 3600000),
+    OPT("max_reconnect_attempts", max_reconnect_attempts, F_ULONG, 0, 1000000),
+    OPT("max_scram_iterations", max_scram_iterations, F_ULONG, XW_SCRAM_MIN_ITERATIONS, 100000000),
+    OPT("resend_window_ms", resend_window_ms, F_DOUBLE, 0, 86400000),
+};
+
+static int set_num_option(xw_client *c, const num_option *o, const char *value) {
+    unsigned long v;
+    if (parse_uint(value, o->max, &v) || v < o->min) return XW_ERR_INVALID;
+    char *field = (char *)c + o->offset;
+    switch (o->kind) {
+    case F_INT: *(int *)(void *)field = (int)v; break;
+    case F_UINT: *(unsigned *)(void *)field = (unsigned)v; break;
+    case F_ULONG: *(unsigned long *)(void *)field = v; break;
+    case F_SIZE: *(size_t *)(void *)field = (size_t)v; break;
+    case F_DOUBLE: *(double *)(void *)field = (double)v; break;
+    }
+    return XW_OK;
+}
+
+int xw_client_set_option(xw_client *c, const char *name, const char *value) {
+    if (!name || !value) return XW_ERR_INVALID;
+    if (c->life != LIFE_NEW) return XW_ERR_STATE;
+    if (strcmp(name, "jid") == 0) {
+        xw_jid j;
+        int rc = xw_jid_parse(value, strlen(value), &j);
+        if (rc) return rc;
+        if (!j.local) {
+            xw_jid_free(&j);
+            return XW_ERR_JID; /* SASL needs an account name */
+        }
+        xw_jid_free(&c->jid);
+        c->jid = j;
+        if (j.resource && (rc = replace_str(&c->resource, j.resource))) return rc;
+        return replace_str(&c->jid_str, value);
+    }
+    if (strcmp(name, "password") == 0) {
+        xw_buf prepared = {0};
+        int rc = xw_sasl_prep_password(value, &prepared);
+        if (!rc) {
+            free_secret(c->password);
+            c->password = xw_buf_take(&prepared);
+        }
+        xw_buf_wipe(&prepared);
+        return rc;
+    }
+    if (strcmp(name, "resource") == 0) return *value ? replace_str(&c->resource, value) : XW_ERR_INVALID;
+    for (size_t i = 0; i < sizeof NUM_OPTIONS / sizeof *NUM_OPTIONS; i++)
+        if (strcmp(name, NUM_OPTIONS[i].name) == 0) return set_num_option(c, &NUM_OPTIONS[i], value);
+    return XW_ERR_INVALID;
+}
+
+/* -------------------------------------------------------------- the JIDs */
+
+int xw_client_adopt_jid(xw_client *c, const char *full, size_t len) {
+    xw_jid parsed;
+    if (xw_jid_parse(full, len, &parsed)) return XW_ERR_JID;
+    xw_buf bare = {0};
+    int rc = xw_jid_bare(&parsed, &bare);
+    xw_jid_free(&parsed);
+    char *copy = rc ? NULL : xw_strndup(full, len);
+    if (!copy) {
+        xw_buf_free(&bare);
+        return XW_ERR_NOMEM;
+    }
+    free(c->s.bound_jid); /* after the copy: full may be the bound JID itself */
+    c->s.bound_jid = copy;
+    free(c->archive_jid);
+    c->archive_jid = xw_buf_take(&bare);
+    return XW_OK;
+}
+
+/* The resourcepart of a full JID, copied, or NULL. */
+static char *resource_of(const char *full) {
+    xw_jid j;
+    if (!full || xw_jid_parse(full, strlen(full), &j)) return NULL;
+    char *r = j.resource ? xw_strdup(j.resource) : NULL;
+    xw_jid_free(&j);
+    return r;
+}
+
+/* ---------------------------------------------------------------- outbox */
+
+/* Queues the app's message on the live session and tracks it. */
+static int send_tracked(xw_client *c, const xw_out_msg *m) {
+    xw_node *n = NULL;
+    int rc = xw_im_build_message(&n, m->to, m->type, m->body, m->id, m->origin_id);
+    if (!rc) rc = xw_session_send(c, n, 0);
+    xw_node_free(n);
+    /* No <r/> after it (XEP-0198 lets the client ask, need not): each one
+     * makes ejabberd answer the held request at once, and the extra
+     * requests that follow, racing on a lossy network, stall ejabberd (see
+     * bosh.c, request_gap_ms). The <resumed/> h is what counts. */
+    if (rc) return rc;
+    xw_out_msg t = *m;
+    t.mark = xw_bosh_queue_end(c->s.bosh);
+    t.seq = c->s.sm.counting ? c->s.sm.out : 0;
+    t.resend = t.delivered = t.archived = 0;
+    xw_outbox_prune(&c->outbox, xw_bosh_acked(c->s.bosh), c->s.sm.enabled && c->s.sm.id, c->s.sm.acked);
+    /* Without memory the message is still sent, only not sent again if
+     * the session is lost. */
+    if (xw_outbox_track(&c->outbox, &t))
+        xw_client_emit_error(c, "resource-constraint", "out of memory: a message sent now is not kept for a resend");
+    return XW_OK;
+}
+
+static int outbox_may_go(const xw_client *c) { return c->s.bosh && c->s.neg == NEG_ONLINE && c->s.presence_sent; }
+
+void xw_client_flush_outbox(xw_client *c) {
+    while (outbox_may_go(c)) {
+        xw_out_msg *m = xw_outbox_next(&c->outbox, c->resumed_h);
+        if (!m) break;
+        int rc = send_tracked(c, m);
+        if (rc == XW_ERR_LIMIT) break; /* the request queue is full: more after the next request */
+        if (rc) xw_client_emit_error(c, "internal-error", "a queued message could not be sent");
+        xw_outbox_pop(&c->outbox);
+    }
+}
+
+/* ---------------------------------------------------------- life cycle */
+
+void xw_client_went_online(xw_client *c, int resumed) {
+    c->ever_online = 1;
+    c->attempt = 0;
+    if (c->first_online_ms < 0) c->first_online_ms = c->now_ms;
+    /* The lost stream is resumed or replaced: its token is spent. */
+    free(c->sm_resume_id);
+    free(c->sm_resume_jid);
+    c->sm_resume_id = c->sm_resume_jid = NULL;
+    if (resumed) {
+        /* Resent stanzas come now, and a second routing of them later. */
+        xw_dedup_open_window(c, c->now_ms + c->resend_window_ms);
+    } else {
+        c->resumed_h = -1;
+    }
+    xw_event e;
+    xw_event_begin(&e, &c->events, "online");
+    xw_event_str(&e, "jid", c->s.bound_jid);
+    if (resumed) xw_event_bool(&e, "resumed", 1);
+    else xw_event_str(&e, "mechanism", c->s.mech_name);
+    xw_event_end(&e);
+    xw_client_emit_status(c, "online");
+}
+
+static int reconnectable(const char *cond, int refused) {
+    if (!cond) return 0;
+    /* A body over our own limit may not come again: the usual reconnect. */
+    if (refused && strcmp(cond, "policy-violation") == 0) return 1;
+    for (const char *const *r = RECONNECTABLE; *r; r++)
+        if (strcmp(*r, cond) == 0) return 1;
+    return 0;
+}
+
+/* The end, for good: what waited is reported unsent, then offline. */
+static void finish(xw_client *c, const char *cond, const char *text) {
+    c->life = LIFE_ENDED;
+    c->reconnect_at = -1;
+    while (c->outbox.nqueued) {
+        xw_event e;
+        xw_event_begin(&e, &c->events, "error");
+        xw_event_str(&e, "condition", "recipient-unavailable");
+        xw_event_str(&e, "text", "the message was not sent: the session ended");
+        xw_event_str(&e, "id", c->outbox.queued[0].id);
+        xw_event_end(&e);
+        xw_outbox_pop(&c->outbox);
+    }
+    xw_event e;
+    xw_event_begin(&e, &c->events, "offline");
+    xw_event_str(&e, "condition", cond ? cond : "disconnected");
+    xw_event_str(&e, "text", text ? text : "");
+    xw_event_end(&e);
+    xw_client_emit_status(c, "offline");
+}
+
+/* Schedules the next login after `delay` ms and tells the app why. */
+static void schedule_login(xw_client *c, double delay, const char *reason) {
+    c->reconnect_at = c->now_ms + delay;
+    xw_event e;
+    xw_event_begin(&e, &c->events, "status");
+    xw_event_str(&e, "status", "reconnecting");
+    xw_event_int(&e, "attempt", (long long)c->attempt);
+    xw_event_int(&e, "delay", (long long)delay);
+    xw_event_str(&e, "reason", reason);
+    xw_event_end(&e);
+}
+
+/* The BOSH session has closed: keep what the next login needs, then log in
+ * again or end for good. */
+static void session_lost(xw_client *c) {
+    xw_session *s = &c->s;
+    int refused = !s->fail_condition && xw_bosh_closed_locally(s->bosh);
+    char *cond = NULL, *text = NULL;
+    const char *cond_src = s->fail_condition ? s->fail_condition : xw_bosh_condition(s->bosh);
+    const char *text_src = s->fail_condition ? s->fail_text : xw_bosh_condition_text(s->bosh);
+    if (cond_src) cond = xw_strdup(cond_src);
+    text = xw_strdup(text_src ? text_src : "");
+    /* Input the client refused (a limit, restricted XML), or a server that
+     * stopped answering, is an error the app hears about as such. */
+    if (refused && cond) xw_client_emit_error(c, cond, text);
+    int resumable = s->sm.enabled && s->sm.id;
+    xw_outbox_session_lost(&c->outbox, xw_bosh_acked(s->bosh), resumable, s->sm.acked);
+    if (resumable && cond && s->bound_jid) {
+        /* What the next login needs to resume this stream (XEP-0198 §5). */
+        free(c->sm_resume_id);
+        free(c->sm_resume_jid);
+        c->sm_resume_id = xw_strdup(s->sm.id);
+        c->sm_resume_jid = xw_strdup(s->bound_jid);
+        c->sm_resume_h = s->sm.in;
+    }
+    if (s->bound_jid) {
+        free(c->lost_resource);
+        c->lost_resource = resource_of(s->bound_jid);
+    }
+    /* Pending IQs can no longer be answered. */
+    for (size_t i = 0; i < s->iqs.n; i++) {
+        if (!s->iqs.v[i].token) continue;
+        xw_event e;
+        xw_event_begin(&e, &c->events, "iq");
+        xw_event_int(&e, "token", s->iqs.v[i].token);
+        xw_event_bool(&e, "ok", 0);
+        xw_event_str(&e, "condition", "disconnected");
+        xw_event_end(&e);
+    }
+    xw_session_end(c);
+    if (!c->user_closing && c->resuming_saved) {
+        /* The saved session is gone (the server timed it out or
+         * restarted): log in again at once, as the page would have. */
+        c->resuming_saved = 0;
+        schedule_login(c, 0, cond);
+    } else if (!c->user_closing && c->ever_online && c->reconnect && reconnectable(cond, refused) &&
+               c->attempt < c->max_reconnect_attempts) {
+        /* Exponential backoff with ±50% jitter and a cap, so a server that
+         * is down is not hammered and clients do not return in step. */
+        c->attempt++;
+        double delay = (double)c->reconnect_delay_ms;
+        for (unsigned long i = 1; i < c->attempt && delay < (double)c->reconnect_max_delay_ms; i++) delay *= 2;
+        if (delay > (double)c->reconnect_max_delay_ms) delay = (double)c->reconnect_max_delay_ms;
+        uint32_t r;
+        xw_random_bytes(&r, sizeof r);
+        delay = (double)(long long)(delay * (0.5 + (double)r / 4294967296.0));
+        schedule_login(c, delay, cond);
+    } else {
+        free(c->sm_resume_id);
+        free(c->sm_resume_jid);
+        c->sm_resume_id = c->sm_resume_jid = NULL;
+        finish(c, cond, text);
+    }
+    free(cond);
+    free(text);
+}
+
+/* After each entry point: has the session ended? */
+static void check_closed(xw_client *c) {
+    if (c->s.bosh && xw_bosh_get_state(c->s.bosh) == XW_BOSH_CLOSED) session_lost(c);
+}
+
+/* A new login after a lost session (or a saved one that is gone). */
+static void log_in_again(xw_client *c) {
+    int rc = xw_session_begin(c, c->now_ms, 1);
+    if (rc) {
+        finish(c, "internal-error", xw_strerror(rc));
+        return;
+    }
+    c->s.catch_up = c->catch_up_enabled && (c->catch_up_after || c->first_online_ms >= 0);
+}
+
+/* ------------------------------------------------------------- public API */
+
+xw_client *xw_client_new(void) {
+    xw_client *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    xw_bosh_config_default(&c->bosh_cfg);
+    xw_xml_limits_default(&c->limits);
+    c->initial_presence = 1;
+    c->stream_management = 1;
+    c->catch_up_enabled = 1;
+    c->reconnect = 1;
+    c->iq_timeout_ms = 30000;
+    c->max_pending_iqs = 256;
+    c->outbox.max_queued = 1000;
+    c->catch_up_max = 10000;
+    c->catch_up_page = MAM_PAGE;
+    c->reconnect_delay_ms = 1000;
+    c->reconnect_max_delay_ms = 30000;
+    c->max_reconnect_attempts = 10;
+    c->max_scram_iterations = XW_SCRAM_MAX_ITERATIONS;
+    c->resend_window_ms = 120000;
+    c->reconnect_at = -1;
+    c->first_online_ms = -1;
+    c->resumed_h = -1;
+    c->resend_window_until = -1;
+    uint8_t r[4];
+    xw_random_bytes(r, sizeof r);
+    /* Random per-client id prefix so ids are not guessable across sessions. */
+    xw_format(c->id_prefix, sizeof c->id_prefix, "xw%02x%02x%02x%02x-", r[0], r[1], r[2], r[3]);
+    return c;
+}
+
+void xw_client_free(xw_client *c) {
+    if (!c) return;
+    xw_session_end(c);
+    free_secret(c->password);
+    free(c->jid_str);
+    free(c->resource);
+    xw_jid_free(&c->jid);
+    free(c->archive_jid);
+    free(c->catch_up_after);
+    free(c->lost_resource);
+    free(c->sm_resume_id);
+    free(c->sm_resume_jid);
+    free(c->last_id);
+    xw_memzero(&c->scram_key, sizeof c->scram_key);
+    xw_outbox_free(&c->outbox);
+    xw_keyset_free(&c->archive_ids);
+    xw_keyset_free(&c->resent);
+    xw_keyset_free(&c->fresh);
+    xw_events_free(&c->events);
+    xw_buf_free(&c->saved);
+    free(c);
+}
+
+/* Shared by connect and resume: the account is set, the tables made. */
+static int start_life(xw_client *c, double now_ms) {
+    if (c->life != LIFE_NEW) return XW_ERR_STATE;
+    if (!c->jid.domain || !c->jid.local) return XW_ERR_JID;
+    xw_buf bare = {0};
+    int rc = xw_jid_bare(&c->jid, &bare);
+    if (rc) return rc;
+    free(c->archive_jid);
+    c->archive_jid = xw_buf_take(&bare);
+    /* Sized to hold a whole catch-up, and then some live traffic. */
+    xw_keyset_init(&c->archive_ids, c->catch_up_max + 1024);
+    xw_keyset_init(&c->resent, c->catch_up_max + 1024);
+    xw_keyset_init(&c->fresh, 1024);
+    c->now_ms = now_ms;
+    c->life = LIFE_RUNNING;
+    return XW_OK;
+}
+
+int xw_client_connect(xw_client *c, double now_ms) {
+    int rc = start_life(c, now_ms);
+    if (rc) return rc;
+    rc = xw_session_begin(c, now_ms, 1);
+    if (rc) {
+        c->life = LIFE_NEW;
+        return rc;
+    }
+    xw_client_emit_status(c, "connecting");
+    return XW_OK;
+}
+
+int xw_client_next_request(xw_client *c, double now_ms) {
+    c->now_ms = now_ms;
+    if (!c->s.bosh) return 0;
+    if (c->outbox.nqueued) xw_client_flush_outbox(c);
+    int has = xw_bosh_next_request(c->s.bosh, now_ms, &c->s.req);
+    if (xw_bosh_get_state(c->s.bosh) == XW_BOSH_CLOSED) {
+        has = 0; /* the request's bytes go with the session */
+        check_closed(c);
+    }
+    return has;
+}
+
+double xw_client_request_rid(const xw_client *c) { return c->s.req.rid; }
+const char *xw_client_request_body(const xw_client *c) { return c->s.req.body; }
+size_t xw_client_request_len(const xw_client *c) { return c->s.req.body_len; }
+unsigned xw_client_request_timeout(const xw_client *c) { return c->s.req.timeout_ms; }
+
+void xw_client_receive(xw_client *c, double rid, int http_status, const char *body, size_t len, double now_ms) {
+    c->now_ms = now_ms;
+    if (!c->s.bosh) return;
+    xw_bosh_receive(c->s.bosh, rid, http_status, body, len, now_ms);
+    /* A saved session that answers is alive: its loss is an ordinary one. */
+    if (c->resuming_saved && http_status == 200 && xw_bosh_get_state(c->s.bosh) == XW_BOSH_ACTIVE)
+        c->resuming_saved = 0;
+    check_closed(c);
+}
+
+void xw_client_request_failed(xw_client *c, double rid, double now_ms) {
+    c->now_ms = now_ms;
+    if (!c->s.bosh) return;
+    xw_bosh_failed(c->s.bosh, rid, now_ms);
+    check_closed(c);
+}
+
+static double earliest(double a, double b) {
+    if (a < 0) return b;
+    if (b < 0) return a;
+    return a < b ? a : b;
+}
+
+double xw_client_next_deadline(const xw_client *c) {
+    double d = c->reconnect_at;
+    if (!c->s.bosh) return d;
+    if (c->s.neg == NEG_DERIVING) return c->now_ms; /* the next step of the key derivation, at once */
+    d = earliest(d, xw_bosh_next_deadline(c->s.bosh));
+    return earliest(d, xw_iq_next_deadline(&c->s.iqs));
+}
+
+void xw_client_tick(xw_client *c, double now_ms) {
+    c->now_ms = now_ms;
+    if (c->reconnect_at >= 0 && now_ms >= c->reconnect_at && !c->s.bosh) {
+        c->reconnect_at = -1;
+        log_in_again(c);
+        return;
+    }
+    if (!c->s.bosh) return;
+    xw_bosh_tick(c->s.bosh, now_ms);
+    xw_session_derive_step(c);
+    long i;
+    while (c->s.bosh && (i = xw_iq_expired(&c->s.iqs, now_ms)) >= 0) {
+        int purpose = c->s.iqs.v[i].purpose, token = c->s.iqs.v[i].token;
+        xw_iq_remove(&c->s.iqs, (size_t)i);
+        if (token) {
+            xw_event e;
+            xw_event_begin(&e, &c->events, "iq");
+            xw_event_int(&e, "token", token);
+            xw_event_bool(&e, "ok", 0);
+            xw_event_str(&e, "condition", "timeout");
+            xw_event_end(&e);
+        }
+        if (purpose == IQ_MAM) xw_catchup_finish(c, "timeout", 0);
+    }
+    check_closed(c);
+}
+
+static int validate_to(const char *to) {
+    xw_jid j;
+    if (!to || xw_jid_parse(to, strlen(to), &j)) return XW_ERR_JID;
+    xw_jid_free(&j);
+    return XW_OK;
+}
+
+int xw_client_send_message(xw_client *c, const char *to, const char *type, const char *body, const char *id) {
+    int rc = validate_to(to);
+    if (rc) return rc;
+    xw_out_msg m = {0};
+    m.to = (char *)to;
+    m.type = (char *)(type ? type : "chat");
+    m.body = (char *)body;
+    /* XEP-0359: the origin-id is ours and unique; the id is the app's if
+     * it chose one (apps and bots reuse theirs), else the same. */
+    char *gen_id = id ? NULL : xw_client_new_id(c);
+    char *origin = xw_client_new_id(c);
+    m.id = (char *)(id ? id : gen_id);
+    m.origin_id = origin;
+    xw_node *check = NULL;
+    rc = !origin || (!id && !gen_id) ? XW_ERR_NOMEM : xw_im_build_message(&check, to, m.type, body, m.id, origin);
+    xw_node_free(check); /* built to validate type and text before queueing */
+    if (!rc && (c->life != LIFE_RUNNING || !c->ever_online)) rc = XW_ERR_STATE;
+    if (!rc) {
+        /* Behind what waits, so the order holds. */
+        if (outbox_may_go(c) && !c->outbox.nqueued) rc = send_tracked(c, &m);
+        else rc = xw_outbox_queue(&c->outbox, &m);
+    }
+    if (!rc) {
+        free(c->last_id);
+        c->last_id = xw_strdup(m.id);
+    }
+    free(gen_id);
+    free(origin);
+    return rc;
+}
+
+const char *xw_client_message_id(const xw_client *c) { return c->last_id ? c->last_id : ""; }
+
+int xw_client_send_presence(xw_client *c, const char *type, const char *show, const char *status, const char *to) {
+    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (to) {
+        int rc = validate_to(to);
+        if (rc) return rc;
+    }
+    xw_node *p = NULL;
+    int rc = xw_im_build_presence(&p, type, show, status, to);
+    if (!rc) rc = xw_session_send(c, p, 0);
+    xw_node_free(p);
+    return rc;
+}
+
+int xw_client_ping(xw_client *c, const char *to, double timeout_ms, double now_ms) {
+    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    c->now_ms = now_ms;
+    if (!to) to = c->jid.domain;
+    int rc = validate_to(to);
+    if (rc) return rc;
+    const char *id;
+    xw_iq *q = xw_session_track_iq(c, to, IQ_APP, timeout_ms > 0 ? timeout_ms : 0, &id);
+    if (!q) return XW_ERR_LIMIT;
+    int token = q->token;
+    xw_node *iq = xw_node_new("iq", XW_NS_CLIENT);
+    rc = iq ? XW_OK : XW_ERR_NOMEM;
+    if (!rc) rc = xw_node_set_attr(iq, "type", "get");
+    if (!rc) rc = xw_node_set_attr(iq, "to", to);
+    if (!rc) rc = xw_node_set_attr(iq, "id", id);
+    if (!rc && !xw_node_add_child(iq, "ping", "urn:xmpp:ping")) rc = XW_ERR_NOMEM;
+    if (!rc) rc = xw_session_send(c, iq, 0);
+    xw_node_free(iq);
+    if (rc) {
+        long i = xw_iq_find(&c->s.iqs, id);
+        if (i >= 0) xw_iq_remove(&c->s.iqs, (size_t)i);
+        return rc;
+    }
+    return token;
+}
+
+int xw_client_disconnect(xw_client *c, double now_ms) {
+    c->now_ms = now_ms;
+    if (c->life != LIFE_RUNNING) return XW_ERR_STATE;
+    c->user_closing = 1;
+    if (!c->s.bosh) {
+        finish(c, "disconnected", ""); /* between two logins */
+        return XW_OK;
+    }
+    if (xw_bosh_get_state(c->s.bosh) != XW_BOSH_ACTIVE) {
+        xw_bosh_close(c->s.bosh, NULL, "");
+    } else {
+        /* XEP-0124 §12: the last request carries unavailable presence. */
+        xw_node *p = NULL;
+        xw_buf xml = {0};
+        int rc = xw_im_build_presence(&p, "unavailable", NULL, NULL, NULL);
+        if (!rc && c->s.neg == NEG_ONLINE) rc = xw_node_serialize(p, XW_NS_HTTPBIND, &xml);
+        if (!rc) rc = xw_bosh_terminate(c->s.bosh, xml.data, xml.len);
+        xw_node_free(p);
+        xw_buf_free(&xml);
+        if (rc) xw_bosh_close(c->s.bosh, NULL, "");
+    }
+    c->s.neg = NEG_DONE;
+    check_closed(c);
+    return XW_OK;
+}
+
+int xw_client_pause(xw_client *c, unsigned seconds, double now_ms) {
+    c->now_ms = now_ms;
+    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    return xw_bosh_pause(c->s.bosh, seconds);
+}
+
+/* ------------------------------------------------------ save and resume
+ * The saved text is a <body/> document, so the same restricted parser
+ * reads it back. Its attributes: the account (its bare JID), the
+ * account's continuity (catch-up anchor, first online time, the resource
+ * and XEP-0198 stream of the session lost last) and, when a session is
+ * online, that session (the BOSH attributes and stream management
+ * counters); its children: every request not yet processed, byte for
+ * byte, the payload not yet sent, and the outbox. */
+
+#define NS_RESUME "urn:xmpp-wasm:resume:2"
+
+static int save_attr(xw_buf *b, const char *name, const char *value) {
+    if (!value) return XW_OK;
+    int rc = xw_buf_printf(b, " %s='", name);
+    if (!rc) rc = xw_buf_append_xml_escaped(b, value, strlen(value));
+    if (!rc) rc = xw_buf_append(b, "'", 1);
+    return rc;
+}
+
+static int save_outbox(const xw_client *c, xw_buf *b) {
+    int rc = XW_OK;
+    for (size_t i = 0; !rc && i < c->outbox.nqueued; i++) {
+        const xw_out_msg *m = &c->outbox.queued[i];
+        rc = xw_buf_printf(b, "<message xmlns='%s'", NS_RESUME);
+        if (!rc) rc = save_attr(b, "to", m->to);
+        if (!rc) rc = save_attr(b, "type", m->type);
+        if (!rc) rc = save_attr(b, "id", m->id);
+        if (!rc) rc = save_attr(b, "origin", m->origin_id);
+        if (!rc)
+            rc = xw_buf_printf(b, " resend='%d' seq='%u' delivered='%d' archived='%d'>", m->resend, (unsigned)m->seq,
+                               m->delivered, m->archived);
+        if (!rc && m->body) rc = xw_buf_append_xml_escaped(b, m->body, strlen(m->body));
+        if (!rc) rc = xw_buf_append_str(b, "</message>");
+    }
+    return rc;
+}
+
+const char *xw_client_save(xw_client *c) {
+    xw_buf *b = &c->saved;
+    xw_buf_clear(b);
+    if (c->life != LIFE_RUNNING || !c->ever_online) return NULL;
+    xw_session *s = &c->s;
+    /* A session still catching up is not carried on (the next page could
+     * not take the archive's answers): the next page logs in anew, with
+     * this session's resource, which closes it. */
+    int online = s->bosh && s->neg == NEG_ONLINE && s->bound_jid && !s->catching_up &&
+                 xw_bosh_get_state(s->bosh) == XW_BOSH_ACTIVE;
+    char *live_resource = !online && s->bound_jid ? resource_of(s->bound_jid) : NULL;
+    char num[32];
+    int rc = xw_buf_append_str(b, "<body xmlns='" XW_NS_HTTPBIND "'");
+    if (!rc) rc = save_attr(b, "account", c->archive_jid);
+    if (!rc) rc = save_attr(b, "after", c->catch_up_after);
+    xw_format(num, sizeof num, "%llu", (unsigned long long)(c->first_online_ms > 0 ? c->first_online_ms : 0));
+    if (!rc) rc = save_attr(b, "since", num);
+    if (!rc) rc = save_attr(b, "lost-resource", live_resource ? live_resource : c->lost_resource);
+    free(live_resource);
+    if (!rc && c->sm_resume_id) {
+        xw_format(num, sizeof num, "%u", (unsigned)c->sm_resume_h);
+        rc = save_attr(b, "resume-id", c->sm_resume_id);
+        if (!rc) rc = save_attr(b, "resume-h", num);
+        if (!rc) rc = save_attr(b, "resume-jid", c->sm_resume_jid);
+    }
+    if (!rc && online) {
+        rc = save_attr(b, "jid", s->bound_jid);
+        if (!rc) rc = xw_bosh_save_attrs(s->bosh, b);
+        if (!rc && s->sm.enabled) {
+            /* The stream management counters go on in the next page. */
+            rc = xw_buf_printf(b, " sm-in='%u' sm-out='%u' sm-acked='%u'", (unsigned)s->sm.in, (unsigned)s->sm.out,
+                               (unsigned)s->sm.acked);
+            if (!rc) rc = save_attr(b, "sm-id", s->sm.id);
+        }
+    }
+    if (!rc) rc = xw_buf_append_str(b, ">");
+    if (!rc && online) rc = xw_bosh_save_requests(s->bosh, NS_RESUME, b);
+    if (!rc) rc = save_outbox(c, b);
+    if (!rc) rc = xw_buf_append_str(b, "</body>");
+    if (rc) {
+        xw_buf_clear(b);
+        return NULL;
+    }
+    return b->data;
+}
+
+size_t xw_client_save_len(const xw_client *c) { return c->saved.len; }
+
+static int copy_attr(char **slot, const xw_node *n, const char *name, size_t max) {
+    const char *v = xw_node_attr(n, name);
+    if (!v) return XW_OK;
+    if (!*v || strlen(v) > max || !xw_im_is_xml_text(v)) return XW_ERR_PROTOCOL;
+    return replace_str(slot, v);
+}
+
+static int on_saved_body(void *ud, const xw_node *saved) {
+    xw_client *c = ud;
+    /* Only this account's state. */
+    const char *account = xw_node_attr(saved, "account");
+    if (!account || !xw_jid_equal(account, c->archive_jid, 0)) return XW_ERR_JID;
+    unsigned long since = 0;
+    if (parse_uint(xw_node_attr(saved, "since"), 999999999999999UL, &since)) return XW_ERR_PROTOCOL;
+    c->first_online_ms = since ? (double)since : -1;
+    int rc = copy_attr(&c->catch_up_after, saved, "after", 256);
+    if (!rc) rc = copy_attr(&c->lost_resource, saved, "lost-resource", 1023);
+    if (!rc && xw_node_attr(saved, "resume-id")) {
+        rc = copy_attr(&c->sm_resume_id, saved, "resume-id", XW_SM_ID_MAX);
+        if (!rc) rc = copy_attr(&c->sm_resume_jid, saved, "resume-jid", 3071);
+        if (!rc && (xw_sm_parse_u32(xw_node_attr(saved, "resume-h"), &c->sm_resume_h) || !c->sm_resume_jid ||
+                    !xw_jid_equal(c->sm_resume_jid, c->archive_jid, 1)))
+            rc = XW_ERR_PROTOCOL;
+    }
+    if (rc || !xw_node_attr(saved, "sid")) return rc;
+    /* A live session to carry on: its full JID must be this account's. */
+    const char *jid = xw_node_attr(saved, "jid");
+    char *resource = resource_of(jid);
+    int ours = resource && xw_jid_equal(jid, c->archive_jid, 1);
+    free(resource);
+    if (!ours) return XW_ERR_JID;
+    rc = xw_session_begin(c, c->now_ms, 0);
+    if (!rc) rc = xw_client_adopt_jid(c, jid, strlen(jid));
+    xw_session *s = &c->s;
+    const char *sm_in = xw_node_attr(saved, "sm-in");
+    if (!rc && sm_in) {
+        const char *sm_id = xw_node_attr(saved, "sm-id");
+        if (xw_sm_parse_u32(sm_in, &s->sm.in) || xw_sm_parse_u32(xw_node_attr(saved, "sm-out"), &s->sm.out) ||
+            xw_sm_parse_u32(xw_node_attr(saved, "sm-acked"), &s->sm.acked) || s->sm.acked > s->sm.out ||
+            copy_attr(&s->sm.id, saved, "sm-id", XW_SM_ID_MAX) || (sm_id && !s->sm.id))
+            rc = XW_ERR_PROTOCOL;
+        s->sm.counting = s->sm.enabled = 1;
+    }
+    if (!rc) rc = xw_bosh_restore_attrs(s->bosh, saved);
+    return rc;
+}
+
+static int on_saved_child(void *ud, xw_node *n) {
+    xw_client *c = ud;
+    xw_buf text = {0};
+    int rc = XW_ERR_PROTOCOL;
+    if (!strcmp(n->ns, NS_RESUME)) {
+        rc = xw_node_text(n, &text);
+        if (!rc && !strcmp(n->name, "request"))
+            rc = c->s.bosh ? xw_bosh_restore_request(c->s.bosh, xw_node_attr(n, "rid"), text.data ? text.data : "",
+                                                     text.len)
+                           : XW_ERR_PROTOCOL;
+        else if (!rc && !strcmp(n->name, "queued"))
+            rc = !c->s.bosh ? XW_ERR_PROTOCOL : text.len ? xw_bosh_queue(c->s.bosh, text.data, text.len) : XW_OK;
+        else if (!rc && !strcmp(n->name, "message")) {
+            unsigned long seq = 0;
+            xw_out_msg m = {0};
+            m.to = (char *)xw_node_attr(n, "to");
+            m.type = (char *)xw_node_attr(n, "type");
+            m.id = (char *)xw_node_attr(n, "id");
+            m.origin_id = (char *)xw_node_attr(n, "origin");
+            m.body = text.data ? text.data : "";
+            m.resend = xw_node_attr(n, "resend") && !strcmp(xw_node_attr(n, "resend"), "1");
+            m.delivered = xw_node_attr(n, "delivered") && !strcmp(xw_node_attr(n, "delivered"), "1");
+            m.archived = xw_node_attr(n, "archived") && !strcmp(xw_node_attr(n, "archived"), "1");
+            xw_node *check = NULL;
+            rc = parse_uint(xw_node_attr(n, "seq"), UINT32_MAX, &seq) || validate_to(m.to) || !m.id || !m.origin_id
+                     ? XW_ERR_PROTOCOL
+                     : xw_im_build_message(&check, m.to, m.type, m.body, m.id, m.origin_id);
+            xw_node_free(check);
+            m.seq = (uint32_t)seq;
+            if (!rc) rc = xw_outbox_queue(&c->outbox, &m);
+        } else if (!rc) {
+            rc = XW_ERR_PROTOCOL;
+        }
+    }
+    xw_buf_free(&text);
+    xw_node_free(n);
+    return rc;
+}
+
+/* Back to a new client after a saved text was refused. */
+static void forget_saved(xw_client *c) {
+    xw_session_end(c);
+    xw_outbox_free(&c->outbox);
+    free(c->catch_up_after);
+    free(c->lost_resource);
+    free(c->sm_resume_id);
+    free(c->sm_resume_jid);
+    c->catch_up_after = c->lost_resource = c->sm_resume_id = c->sm_resume_jid = NULL;
+    c->first_online_ms = -1;
+    xw_keyset_free(&c->archive_ids);
+    xw_keyset_free(&c->resent);
+    xw_keyset_free(&c->fresh);
+    c->life = LIFE_NEW;
+}
+
+int xw_client_resume(xw_client *c, const char *saved, size_t len, double now_ms) {
+    if (!saved) return XW_ERR_INVALID;
+    int rc = start_life(c, now_ms);
+    if (rc) return rc;
+    /* The saved requests and outbox may each carry up to max_queued_bytes. */
+    xw_xml_limits lim = c->limits;
+    size_t per = c->bosh_cfg.max_queued_bytes + 4096;
+    if (lim.max_stanza_bytes < 2 * per) lim.max_stanza_bytes = 2 * per;
+    if (lim.max_body_bytes < 16 * per) lim.max_body_bytes = 16 * per;
+    unsigned long salt;
+    xw_random_bytes(&salt, sizeof salt);
+    xw_xml_parser *p = xw_xml_parser_new(&lim, salt, on_saved_body, on_saved_child, NULL, c);
+    rc = p ? xw_xml_parser_feed(p, saved, len, 1) : XW_ERR_NOMEM;
+    xw_xml_parser_free(p);
+    if (!rc && c->s.bosh) rc = xw_bosh_restore_check(c->s.bosh);
+    if (rc) {
+        forget_saved(c); /* c is new again: connect() can follow */
+        return rc == XW_ERR_NOMEM || rc == XW_ERR_JID ? rc : XW_ERR_INVALID;
+    }
+    c->ever_online = 1;
+    if (c->s.bosh) {
+        /* The same BOSH session, carried on: online at once. */
+        c->s.neg = NEG_ONLINE;
+        c->s.presence_sent = 1;
+        c->resuming_saved = 1;
+        xw_client_went_online(c, 1);
+        return XW_OK;
+    }
+    /* Only the account's continuity was saved (the page went while
+     * reconnecting): a new login, caught up like any after a lost one. */
+    xw_client_emit_status(c, "connecting");
+    log_in_again(c);
+    return c->life == LIFE_RUNNING ? XW_OK : XW_ERR_NOMEM;
+}

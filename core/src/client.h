@@ -1,0 +1,167 @@
+/* client.h: the inside of xw_client, shared by the files that make it up.
+ * Internal: not part of the public API.
+ *
+ *   client.c   the public API: options, the account's life across
+ *              sessions (reconnection policy, outbox, catch-up anchor,
+ *              stream to resume, saved sessions), the event queue
+ *   session.c  one login over one BOSH session: negotiation (SASL, bind,
+ *              stream management), the dispatch of what arrives, IQs
+ *   catchup.c  the archive catch-up that follows a lost session, and
+ *              which messages were already delivered (deduplication)
+ *
+ * An xw_client outlives its BOSH sessions: `s` is one login, begun by
+ * xw_session_begin() and ended by xw_session_end(). */
+#ifndef XW_CLIENT_H
+#define XW_CLIENT_H
+
+#include "bosh.h"
+#include "dedup.h"
+#include "events.h"
+#include "iq.h"
+#include "jid.h"
+#include "outbox.h"
+#include "sasl.h"
+#include "sm.h"
+#include "util.h"
+#include "xml.h"
+#include "xw.h"
+
+typedef enum {
+    NEG_IDLE = 0,
+    NEG_WAIT_AUTH_FEATURES,
+    NEG_AUTHENTICATING, /* <auth/> sent, waiting for a challenge or the outcome */
+    NEG_DERIVING,       /* computing SCRAM's key, a step per call */
+    NEG_WAIT_BIND_FEATURES,
+    NEG_RESUMING,       /* XEP-0198 <resume/> sent instead of binding */
+    NEG_BINDING,
+    NEG_SESSION,
+    NEG_ONLINE,
+    NEG_DONE
+} neg_state;
+
+/* What each IQ the session sends is for (xw_iq.purpose). */
+enum { IQ_APP = 0, IQ_BIND, IQ_SESSION, IQ_MAM };
+
+/* One login: everything that ends with its BOSH session. */
+typedef struct xw_session {
+    xw_bosh *bosh;
+    neg_state neg;
+    xw_sasl *sasl;
+    const char *mech_name;   /* the mechanism that authenticated us */
+    char *bound_jid;         /* our full JID */
+    char *fail_condition, *fail_text; /* why we ended it ourselves */
+    int fail_reconnect;      /* ... and whether a new login may cure it */
+    int session_required, bind_offered, sm_offered;
+    int catch_up;            /* this login catches up before presence */
+    int stream_resumed;      /* this login resumed the lost stream */
+    int presence_sent;       /* initial presence is out: the outbox may go */
+    xw_sm sm;
+    xw_iq_table iqs;
+    xw_bosh_request req;
+    /* The archive query under way (catchup.c). */
+    int catching_up;
+    char *mam_queryid;
+    unsigned long mam_fetched, mam_delivered;
+    unsigned mam_page_asked, mam_page_got, mam_page_new;
+} xw_session;
+
+typedef enum { LIFE_NEW = 0, LIFE_RUNNING, LIFE_ENDED } life_state;
+
+struct xw_client {
+    /* options */
+    char *jid_str, *password, *resource;
+    xw_jid jid;
+    int secure, allow_plain, initial_presence, stream_management, catch_up_enabled, reconnect;
+    xw_bosh_config bosh_cfg;
+    xw_xml_limits limits;
+    double iq_timeout_ms;
+    size_t max_pending_iqs;
+    unsigned long catch_up_max;
+    unsigned catch_up_page;
+    unsigned long reconnect_delay_ms, reconnect_max_delay_ms, max_reconnect_attempts;
+    unsigned long max_scram_iterations;
+    double resend_window_ms;
+
+    /* the account across sessions (client.c) */
+    life_state life;
+    int ever_online, user_closing, resuming_saved;
+    unsigned long attempt;     /* reconnection attempts since last online */
+    double reconnect_at;       /* when to log in again; -1: not waiting */
+    char *archive_jid;         /* our bare JID: the archive's address and stanza-id 'by' */
+    char *catch_up_after;      /* archive id of the last message delivered */
+    double first_online_ms;    /* wall clock of the first online; -1 before */
+    char *lost_resource;       /* the resource of the session lost last */
+    char *sm_resume_id;        /* XEP-0198 stream to resume, our h in it, and its JID */
+    uint32_t sm_resume_h;
+    char *sm_resume_jid;
+    long long resumed_h;       /* the server's h after a stream resumption; -1 */
+    xw_scram_key scram_key;    /* SaltedPassword kept for logging in again */
+    xw_outbox outbox;
+    unsigned id_counter;
+    char id_prefix[16];
+    char *last_id;             /* the id of the last message sent or queued */
+    int next_token;
+    double now_ms;             /* the time of the call being handled */
+    xw_events events;
+    xw_buf saved;              /* the last xw_client_save() result */
+
+    /* what was delivered, so copies are not delivered again (catchup.c) */
+    xw_keyset archive_ids;      /* stanza-ids by our archive, delivered */
+    xw_keyset resent;           /* copies that came by a resend path, in the window */
+    xw_keyset fresh;            /* other live messages, in the window */
+    double resend_window_until; /* -1: closed */
+
+    xw_session s;
+};
+
+/* --- client.c ---------------------------------------------------------- */
+void xw_client_emit_error(xw_client *c, const char *condition, const char *text);
+void xw_client_emit_status(xw_client *c, const char *status);
+/* A new id for a stanza (random per-client prefix and a counter); freed by the caller. */
+char *xw_client_new_id(xw_client *c);
+/* Online (and caught up): sends what the outbox holds, in order, as far
+ * as the queue limit lets it. */
+void xw_client_flush_outbox(xw_client *c);
+/* The login is online with `full` as our JID: remember what later
+ * sessions need, tell the app. `resumed`: a stream resumption. */
+void xw_client_went_online(xw_client *c, int resumed);
+/* Takes `full` as our bound JID, and its bare form as our archive's
+ * address. XW_ERR_JID when it is not a valid JID. */
+XW_MUST_CHECK int xw_client_adopt_jid(xw_client *c, const char *full, size_t len);
+
+/* --- session.c --------------------------------------------------------- */
+/* Starts a login: with `create`, a new BOSH session (its creation request
+ * goes out); without, a BOSH object for a saved session to restore. */
+XW_MUST_CHECK int xw_session_begin(xw_client *c, double now_ms, int create);
+/* Frees what the login held. */
+void xw_session_end(xw_client *c);
+/* Serializes and queues one element on the BOSH session; counts stanzas
+ * for XEP-0198. `secret`: the serialized bytes are wiped after use. */
+XW_MUST_CHECK int xw_session_send(xw_client *c, const xw_node *n, int secret);
+/* Ends the session for a reason of our own, with a terminate. */
+void xw_session_fail(xw_client *c, const char *condition, const char *text);
+/* Sends initial presence (if the app wants it); the outbox may go then. */
+void xw_session_send_presence(xw_client *c);
+/* Runs one step of SCRAM's key derivation, if one is under way. */
+void xw_session_derive_step(xw_client *c);
+/* Tracks an IQ the session sends; NULL at the limit or on OOM. The id is
+ * borrowed from the entry. */
+xw_iq *xw_session_track_iq(xw_client *c, const char *to, int purpose, double timeout_ms, const char **id_out);
+/* Receives each child of a response <body/> and each skipped one. */
+int xw_session_on_stanza(void *ud, xw_node *st, double now_ms);
+int xw_session_on_skip(void *ud, const xw_xml_skipped *sk, double now_ms);
+
+/* --- catchup.c --------------------------------------------------------- */
+/* Starts the catch-up: the first archive query. */
+void xw_catchup_start(xw_client *c);
+/* The archive query's IQ answer. */
+void xw_catchup_page_done(xw_client *c, const xw_node *iq, int ok);
+/* Ends the catch-up (complete, or why not), then presence goes out. */
+void xw_catchup_finish(xw_client *c, const char *condition, int complete);
+/* A message stanza while online: an archive result, or a live message
+ * delivered unless it is a copy of one already delivered. */
+void xw_catchup_on_message(xw_client *c, const xw_node *st);
+/* Keeps resent copies looked for until `until` (ms; -1 until further notice). */
+void xw_dedup_open_window(xw_client *c, double until);
+
+#endif

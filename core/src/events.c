@@ -1,0 +1,66 @@
+/* events.c: the event queue (see events.h). */
+#include "events.h"
+
+#include <string.h>
+
+void xw_event_begin(xw_event *e, xw_events *q, const char *type) {
+    e->q = q;
+    e->mark = q->pending.len;
+    e->rc = xw_buf_append(&q->pending, q->pending.len ? "," : "[", 1);
+    if (!e->rc) e->rc = xw_buf_printf(&q->pending, "{\"type\":\"%s\"", type);
+}
+
+void xw_event_str(xw_event *e, const char *key, const char *value) {
+    if (e->rc || !value) return;
+    e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":", key);
+    if (!e->rc) e->rc = xw_buf_append_json_string(&e->q->pending, value, strlen(value));
+}
+
+void xw_event_int(xw_event *e, const char *key, long long value) {
+    if (e->rc) return;
+    if (value < 0) e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":-%llu", key, (unsigned long long)-value);
+    else e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":%llu", key, (unsigned long long)value);
+}
+
+void xw_event_bool(xw_event *e, const char *key, int value) {
+    if (!e->rc) e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":%s", key, value ? "true" : "false");
+}
+
+void xw_event_xml(xw_event *e, const char *key, const xw_node *n) {
+    if (e->rc) return;
+    xw_buf xml = {0};
+    e->rc = xw_node_serialize(n, NULL, &xml);
+    if (!e->rc) xw_event_str(e, key, xml.data ? xml.data : "");
+    xw_buf_free(&xml);
+}
+
+void xw_event_end(xw_event *e) {
+    if (!e->rc) e->rc = xw_buf_append(&e->q->pending, "}", 1);
+    if (e->rc && e->q->pending.data) {
+        e->q->pending.len = e->mark;
+        e->q->pending.data[e->mark] = '\0';
+    }
+}
+
+const char *xw_events_take(xw_events *q, size_t *len) {
+    xw_buf_clear(&q->out);
+    if (!q->pending.len || xw_buf_append(&q->pending, "]", 1)) {
+        /* Nothing to hand out (or no memory to close the array): "[]". */
+        if (xw_buf_append_str(&q->out, "[]")) {
+            *len = 2;
+            return "[]";
+        }
+    } else {
+        xw_buf tmp = q->out;
+        q->out = q->pending;
+        q->pending = tmp;
+        xw_buf_clear(&q->pending);
+    }
+    *len = q->out.len;
+    return q->out.data;
+}
+
+void xw_events_free(xw_events *q) {
+    xw_buf_free(&q->pending);
+    xw_buf_free(&q->out);
+}

@@ -1,0 +1,42 @@
+/* events.h: the queue of events the core hands to its caller, as one JSON
+ * array per batch (one decode per batch on the JS side). Every event is
+ * built field by field between xw_event_begin() and xw_event_end(); a
+ * field that fails to append (out of memory) drops that whole event, so
+ * the array is always valid JSON. */
+#ifndef XW_EVENTS_H
+#define XW_EVENTS_H
+
+#include "util.h"
+#include "xml.h"
+
+typedef struct xw_events {
+    xw_buf pending; /* "[ev,ev" being built */
+    xw_buf out;     /* the last array handed out */
+} xw_events;
+
+/* One event under construction; lives on the caller's stack. */
+typedef struct xw_event {
+    xw_events *q;
+    size_t mark; /* where the event began, to drop it on failure */
+    int rc;      /* the first failure, if any */
+} xw_event;
+
+/* Opens {"type":"<type>" at the end of the queue. */
+void xw_event_begin(xw_event *e, xw_events *q, const char *type);
+/* ,"key":"value" (escaped); nothing when value is NULL. */
+void xw_event_str(xw_event *e, const char *key, const char *value);
+/* ,"key":<integer> */
+void xw_event_int(xw_event *e, const char *key, long long value);
+/* ,"key":true|false */
+void xw_event_bool(xw_event *e, const char *key, int value);
+/* ,"key":"<the node serialized>" */
+void xw_event_xml(xw_event *e, const char *key, const xw_node *n);
+/* Closes the event, or removes it if any field failed. */
+void xw_event_end(xw_event *e);
+
+/* The events since the last call, as a JSON array; borrowed until the next
+ * call. *len gets its length in bytes. */
+const char *xw_events_take(xw_events *q, size_t *len);
+void xw_events_free(xw_events *q);
+
+#endif

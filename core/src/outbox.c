@@ -1,0 +1,121 @@
+/* outbox.c: the app's messages until the server has them (see outbox.h). */
+#include "outbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void xw_out_msg_free(xw_out_msg *m) {
+    free(m->to);
+    free(m->type);
+    free(m->body);
+    free(m->id);
+    free(m->origin_id);
+    memset(m, 0, sizeof *m);
+}
+
+static int copy_msg(xw_out_msg *dst, const xw_out_msg *src) {
+    *dst = *src;
+    dst->to = src->to ? xw_strdup(src->to) : NULL;
+    dst->type = src->type ? xw_strdup(src->type) : NULL;
+    dst->body = src->body ? xw_strdup(src->body) : NULL;
+    dst->id = src->id ? xw_strdup(src->id) : NULL;
+    dst->origin_id = src->origin_id ? xw_strdup(src->origin_id) : NULL;
+    if ((src->to && !dst->to) || (src->type && !dst->type) || (src->body && !dst->body) ||
+        (src->id && !dst->id) || (src->origin_id && !dst->origin_id)) {
+        xw_out_msg_free(dst);
+        return XW_ERR_NOMEM;
+    }
+    return XW_OK;
+}
+
+static int append(xw_out_msg **v, size_t *n, const xw_out_msg *m) {
+    xw_out_msg *grown = realloc(*v, (*n + 1) * sizeof *grown);
+    if (!grown) return XW_ERR_NOMEM;
+    *v = grown;
+    int rc = copy_msg(&grown[*n], m);
+    if (!rc) (*n)++;
+    return rc;
+}
+
+int xw_outbox_track(xw_outbox *ob, const xw_out_msg *m) { return append(&ob->sent, &ob->nsent, m); }
+
+/* Whether the server may not have m yet: with a resumable stream only its
+ * 'h' says (a lost stream is resumed with it); otherwise the answer to the
+ * request that carried it. */
+static int unconfirmed(const xw_outbox *ob, const xw_out_msg *m, uint64_t bosh_acked, int sm_resumable,
+                       uint32_t sm_acked) {
+    if (sm_resumable && m->seq && ob->nsent <= XW_OUTBOX_MAX_TRACKED) return m->seq > sm_acked;
+    return m->mark > bosh_acked;
+}
+
+void xw_outbox_prune(xw_outbox *ob, uint64_t bosh_acked, int sm_resumable, uint32_t sm_acked) {
+    size_t n = 0;
+    while (n < ob->nsent && !unconfirmed(ob, &ob->sent[n], bosh_acked, sm_resumable, sm_acked))
+        xw_out_msg_free(&ob->sent[n++]);
+    if (!n) return;
+    memmove(ob->sent, ob->sent + n, (ob->nsent - n) * sizeof *ob->sent);
+    ob->nsent -= n;
+}
+
+void xw_outbox_session_lost(xw_outbox *ob, uint64_t bosh_acked, int sm_resumable, uint32_t sm_acked) {
+    xw_outbox_prune(ob, bosh_acked, sm_resumable, sm_acked);
+    if (!ob->nsent) return;
+    xw_out_msg *grown = realloc(ob->queued, (ob->nqueued + ob->nsent) * sizeof *grown);
+    if (!grown) {
+        /* Without memory the lost ones cannot be kept: better to drop them
+         * than the app's own queue. */
+        for (size_t i = 0; i < ob->nsent; i++) xw_out_msg_free(&ob->sent[i]);
+        ob->nsent = 0;
+        return;
+    }
+    ob->queued = grown;
+    memmove(ob->queued + ob->nsent, ob->queued, ob->nqueued * sizeof *ob->queued);
+    for (size_t i = 0; i < ob->nsent; i++) {
+        xw_out_msg *m = &ob->sent[i];
+        m->resend = 1;
+        m->delivered = m->mark <= bosh_acked;
+        m->archived = 0;
+        ob->queued[i] = *m;
+    }
+    ob->nqueued += ob->nsent;
+    ob->nsent = 0;
+}
+
+int xw_outbox_queue(xw_outbox *ob, const xw_out_msg *m) {
+    size_t own = 0;
+    for (size_t i = 0; i < ob->nqueued; i++) own += !ob->queued[i].resend;
+    if (own >= ob->max_queued) return XW_ERR_LIMIT;
+    return append(&ob->queued, &ob->nqueued, m);
+}
+
+void xw_outbox_mark_archived(xw_outbox *ob, const char *id) {
+    for (size_t i = 0; id && i < ob->nqueued; i++)
+        if (ob->queued[i].resend && ob->queued[i].id && strcmp(ob->queued[i].id, id) == 0) ob->queued[i].archived = 1;
+}
+
+static int server_had(const xw_out_msg *m, long long resumed_h) {
+    if (!m->resend) return 0;
+    if (resumed_h >= 0) return m->seq && (long long)m->seq <= resumed_h;
+    return m->delivered || m->archived;
+}
+
+xw_out_msg *xw_outbox_next(xw_outbox *ob, long long resumed_h) {
+    while (ob->nqueued && server_had(&ob->queued[0], resumed_h)) xw_outbox_pop(ob);
+    return ob->nqueued ? &ob->queued[0] : NULL;
+}
+
+void xw_outbox_pop(xw_outbox *ob) {
+    if (!ob->nqueued) return;
+    xw_out_msg_free(&ob->queued[0]);
+    memmove(ob->queued, ob->queued + 1, (ob->nqueued - 1) * sizeof *ob->queued);
+    ob->nqueued--;
+}
+
+void xw_outbox_free(xw_outbox *ob) {
+    for (size_t i = 0; i < ob->nsent; i++) xw_out_msg_free(&ob->sent[i]);
+    for (size_t i = 0; i < ob->nqueued; i++) xw_out_msg_free(&ob->queued[i]);
+    free(ob->sent);
+    free(ob->queued);
+    ob->sent = ob->queued = NULL;
+    ob->nsent = ob->nqueued = 0;
+}
