@@ -293,7 +293,7 @@ static void finish(xw_client *c, const char *cond, const char *text) {
 }
 
 /* Schedules the next login after `delay` ms and tells the app why. */
-static void schedule_login(xw_client *c, double delay, const char *reason) {
+static void schedule_login(xw_client *c, double delay, const char *reason, const char *text) {
     c->reconnect_at = c->now_ms + delay;
     xw_event e;
     xw_event_begin(&e, &c->events, "status");
@@ -301,6 +301,7 @@ static void schedule_login(xw_client *c, double delay, const char *reason) {
     xw_event_int(&e, "attempt", (long long)c->attempt);
     xw_event_int(&e, "delay", (long long)delay);
     xw_event_str(&e, "reason", reason);
+    xw_event_str(&e, "text", text);
     xw_event_end(&e);
 }
 
@@ -318,6 +319,8 @@ static void session_lost(xw_client *c) {
      * stopped answering, is an error the app hears about as such. */
     if (refused && cond) xw_client_emit_error(c, cond, text);
     int resumable = s->sm.enabled && s->sm.id;
+    /* A clean close: the answer to our terminate acknowledges all. */
+    if (!cond) xw_outbox_prune(&c->outbox, UINT64_MAX, 0, 0);
     xw_outbox_session_lost(&c->outbox, xw_bosh_acked(s->bosh), resumable, s->sm.acked);
     if (resumable && cond && s->bound_jid) {
         /* What the next login needs to resume this stream (XEP-0198 §5). */
@@ -346,7 +349,7 @@ static void session_lost(xw_client *c) {
         /* The saved session is gone (the server timed it out or
          * restarted): log in again at once, as the page would have. */
         c->resuming_saved = 0;
-        schedule_login(c, 0, cond);
+        schedule_login(c, 0, cond, text);
     } else if (!c->user_closing && c->ever_online && c->reconnect && reconnectable(cond, refused) &&
                c->attempt < c->max_reconnect_attempts) {
         /* Exponential backoff with ±50% jitter and a cap, so a server that
@@ -358,7 +361,7 @@ static void session_lost(xw_client *c) {
         uint32_t r;
         xw_random_bytes(&r, sizeof r);
         delay = (double)(long long)(delay * (0.5 + (double)r / 4294967296.0));
-        schedule_login(c, delay, cond);
+        schedule_login(c, delay, cond, text);
     } else {
         free(c->sm_resume_id);
         free(c->sm_resume_jid);

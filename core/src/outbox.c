@@ -88,9 +88,10 @@ int xw_outbox_queue(xw_outbox *ob, const xw_out_msg *m) {
     return append(&ob->queued, &ob->nqueued, m);
 }
 
-void xw_outbox_mark_archived(xw_outbox *ob, const char *id) {
-    for (size_t i = 0; id && i < ob->nqueued; i++)
-        if (ob->queued[i].resend && ob->queued[i].id && strcmp(ob->queued[i].id, id) == 0) ob->queued[i].archived = 1;
+void xw_outbox_mark_archived(xw_outbox *ob, const char *origin_id) {
+    for (size_t i = 0; origin_id && i < ob->nqueued; i++)
+        if (ob->queued[i].resend && ob->queued[i].origin_id && strcmp(ob->queued[i].origin_id, origin_id) == 0)
+            ob->queued[i].archived = 1;
 }
 
 static int server_had(const xw_out_msg *m, long long resumed_h) {

@@ -50,8 +50,9 @@ void xw_outbox_session_lost(xw_outbox *ob, uint64_t bosh_acked, int sm_resumable
 /* Queues one of the app's messages (copied) behind the others; XW_ERR_LIMIT
  * past max_queued. */
 XW_MUST_CHECK int xw_outbox_queue(xw_outbox *ob, const xw_out_msg *m);
-/* Our own message `id` is in our archive: the server had it. */
-void xw_outbox_mark_archived(xw_outbox *ob, const char *id);
+/* Our own message with this origin-id (XEP-0359, ours, unique) is in our
+ * archive: the server had it. */
+void xw_outbox_mark_archived(xw_outbox *ob, const char *origin_id);
 /* Drops from the front of the queue every resend the server had: with a
  * resumed stream (resumed_h >= 0) those its 'h' covers; otherwise those
  * delivered or archived. Returns the first message still to send, or NULL. */

@@ -1,7 +1,8 @@
 /* fuzz_body.c: the restricted BOSH body parser (xml.c) on any bytes, fed
  * in the chunking the first input byte selects, then again after a reset
- * (a stream restart reuses the parser). Whatever comes in, it must return
- * a code and leak nothing. */
+ * (a stream restart reuses the parser). Limits are small so inputs reach
+ * the skipping of stanzas over them. Whatever comes in, it must return a
+ * code and leak nothing. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,6 +12,11 @@ static int on_body(void *ud, const xw_node *body) {
     (void)ud;
     (void)xw_node_attr(body, "sid");
     return 0;
+}
+
+static int on_skip(void *ud, const xw_xml_skipped *sk) {
+    (void)ud;
+    return sk->limit ? 0 : 1;
 }
 
 static int on_stanza(void *ud, xw_node *st) {
@@ -29,8 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     xw_xml_limits lim;
     xw_xml_limits_default(&lim);
     lim.max_body_bytes = 1 << 20;
+    lim.max_depth = 8;
+    lim.max_attrs = 8;
+    lim.max_attr_len = 64;
+    lim.max_stanza_bytes = 512;
     xw_buf out = {0};
-    xw_xml_parser *p = xw_xml_parser_new(&lim, 7, on_body, on_stanza, &out);
+    xw_xml_parser *p = xw_xml_parser_new(&lim, 7, on_body, on_stanza, on_skip, &out);
     if (!p) return 0;
     for (int round = 0; round < 2; round++) {
         int rc = 0;

@@ -1,14 +1,19 @@
-/* fuzz_client.c: the whole client (bosh.c, session.c, im.c) against a
- * fuzzed connection manager. The input is a sequence of responses
- * separated by 0xFF; each answers the oldest request the client has out,
- * with the HTTP status its first byte selects. "@ID@" in a response is
+/* fuzz_client.c: the whole client (client.c, session.c, catchup.c,
+ * bosh.c and the modules under them) against a fuzzed connection manager.
+ * The input is a sequence of responses separated by 0xFF; each answers
+ * the oldest request the client has out, with the HTTP status its first
+ * byte selects (0xFE: the request fails). "@ID@" in a response is
  * replaced by the id of the last IQ the client sent, so inputs can answer
  * the client's IQs (bind, ping) and get past negotiation, and "@Q@" by
- * the queryid of the last archive query. An input of odd length asks for
- * a catch-up from the archive after login (XEP-0313), so the archive
- * result and fin handlers are fuzzed too; the "stream-management" seed
- * offers XEP-0198 and drives enable, r/a and a duplicate. Every stanza
- * handler the core has is reachable this way. */
+ * the queryid of the last archive query. An input of odd length starts
+ * from a saved state of a lost session, so the login catches up from the
+ * archive (XEP-0313) and the result and fin handlers are fuzzed too; the
+ * "stream-management" seed offers XEP-0198 and drives enable, r/a and a
+ * duplicate. The clock runs 500 ms per response, so lost sessions are
+ * followed by new logins (the reconnection policy, the outbox, stream
+ * resumption); along the way the client sends messages and pings, and
+ * every so often its state is saved and carried on by a new client, as a
+ * reloaded page would. Every stanza handler the core has is reachable. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -47,19 +52,30 @@ static void substitute(const uint8_t *in, size_t len, const char *iq_id, const c
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static const uint8_t seed[32] = {1};
-    static const int statuses[] = {200, 200, 200, 200, 200, 200, 404, 500};
-    xw_init(seed);
+static xw_client *new_client(void) {
     xw_client *c = xw_client_new();
-    if (!c) return 0;
+    if (!c) return NULL;
     (void)xw_client_set_option(c, "jid", "alice@localhost");
     (void)xw_client_set_option(c, "password", "pw");
     (void)xw_client_set_option(c, "allow_plain", "1");
     (void)xw_client_set_option(c, "max_retries", "1");
-    if (size % 2) (void)xw_client_set_option(c, "catch_up_after", "A0");
+    (void)xw_client_set_option(c, "reconnect_delay_ms", "100");
+    (void)xw_client_set_option(c, "catch_up_page", "5");
+    return c;
+}
+
+/* A page's saved state after a lost session: the login catches up. */
+static const char LOST[] = "<body xmlns='http://jabber.org/protocol/httpbind' account='alice@localhost' since='1000' after='A0'/>";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static const uint8_t seed[32] = {1};
+    static const int statuses[] = {200, 200, 200, 200, 200, 200, 404, 500};
+    xw_init(seed);
+    xw_client *c = new_client();
+    if (!c) return 0;
     double now = 1000;
-    if (xw_client_connect(c, now) != XW_OK) {
+    int rc = size % 2 ? xw_client_resume(c, LOST, sizeof LOST - 1, now) : xw_client_connect(c, now);
+    if (rc != XW_OK) {
         xw_client_free(c);
         return 0;
     }
@@ -68,8 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char iq_id[64] = "none";
     char queryid[64] = "none";
     xw_buf resp = {0};
-    size_t off = 0;
-    while (off < size) {
+    size_t off = 0, step = 0;
+    while (off < size && step < 100000) {
         while (nrids < 16 && xw_client_next_request(c, now)) {
             rids[nrids++] = xw_client_request_rid(c);
             const char *body = xw_client_request_body(c);
@@ -78,7 +94,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             remember_attr(body, body_len, "<query ", " queryid='", queryid, sizeof queryid);
         }
         (void)xw_client_events(c);
-        if (nrids == 0) break;
+        step++;
+        now += 500;
+        if (nrids == 0) {
+            /* Nothing out: between two logins, or ended. */
+            double at = xw_client_next_deadline(c);
+            if (at < 0) break;
+            if (at > now) now = at;
+            xw_client_tick(c, now);
+            continue;
+        }
         const uint8_t *end = memchr(data + off, 0xFF, size - off);
         size_t len = end ? (size_t)(end - (data + off)) : size - off;
         int status = statuses[len ? data[off] % 8 : 0];
@@ -93,10 +118,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             xw_client_receive(c, rid, status, resp.data ? resp.data : "", resp.len, now);
         }
         off += len + 1;
-        now += 500;
         xw_client_tick(c, now);
         if (off % 3 == 0) (void)xw_client_send_message(c, "bob@localhost", "chat", "hi", NULL);
         if (off % 5 == 0) (void)xw_client_ping(c, NULL, 100, now);
+        if (step % 7 == 0) {
+            /* The page reloads: a new client carries on from the saved state. */
+            const char *saved = xw_client_save(c);
+            xw_client *next = saved ? new_client() : NULL;
+            if (next && xw_client_resume(next, saved, xw_client_save_len(c), now) == XW_OK) {
+                xw_client_free(c);
+                c = next;
+                nrids = 0;
+            } else {
+                xw_client_free(next);
+            }
+        }
     }
     (void)xw_client_disconnect(c, now);
     (void)xw_client_events(c);
