@@ -102,6 +102,24 @@ export class Core {
     }
   }
 
+  /** Calls fn with a NUL-terminated UTF-8 copy of a secret (a password),
+   * then zeroes that copy in wasm memory and the encoded bytes in JS. */
+  withSecret(secret, fn) {
+    const bytes = encoder.encode(String(secret));
+    const ptr = this.x.malloc(bytes.length + 1);
+    if (!ptr) throw new Error('xmpp-wasm: out of memory');
+    try {
+      const heap = this.heap();
+      heap.set(bytes, ptr);
+      heap[ptr + bytes.length] = 0;
+      return fn(ptr);
+    } finally {
+      this.heap().fill(0, ptr, ptr + bytes.length + 1);
+      bytes.fill(0);
+      this.x.free(ptr);
+    }
+  }
+
   /** Calls fn with NUL-terminated UTF-8 copies of strings (null stays 0). */
   withStrings(strings, fn) {
     const ptrs = [];

@@ -755,9 +755,15 @@ static int on_saved_body(void *ud, const xw_node *saved) {
     /* Only this account's state. */
     const char *account = xw_node_attr(saved, "account");
     if (!account || !xw_jid_equal(account, c->archive_jid, 0)) return XW_ERR_JID;
-    unsigned long since = 0;
-    if (parse_uint(xw_node_attr(saved, "since"), 999999999999999UL, &since)) return XW_ERR_PROTOCOL;
-    c->first_online_ms = since ? (double)since : -1;
+    /* ms since the epoch: past 32 bits, so not parse_uint (wasm32's long is 32 bits). */
+    const char *since = xw_node_attr(saved, "since");
+    double ms = 0;
+    for (const char *p = since; p && *p && ms < 1e15; p++) {
+        if (*p < '0' || *p > '9') return XW_ERR_PROTOCOL;
+        ms = ms * 10 + (*p - '0');
+    }
+    if (!since || !*since || ms >= 1e15) return XW_ERR_PROTOCOL;
+    c->first_online_ms = ms > 0 ? ms : -1;
     int rc = copy_attr(&c->catch_up_after, saved, "after", 256);
     if (!rc) rc = copy_attr(&c->lost_resource, saved, "lost-resource", 1023);
     if (!rc && xw_node_attr(saved, "resume-id")) {
