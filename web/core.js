@@ -4,7 +4,7 @@
 
 const WASM_FILE = 'xmpp-wasm.wasm';
 
-let modulePromise = null;
+let corePromise = null;
 
 /** Loads and compiles the .wasm once per page (or process). */
 function compileModule(source) {
@@ -32,10 +32,24 @@ function missingImport(module, name) {
   };
 }
 
-/** Instantiates the core: one instance per page, shared by all clients. */
-export async function loadCore(source) {
-  if (!modulePromise) modulePromise = compileModule(source);
-  const module = await modulePromise;
+/** The core: one instance per page (or process), shared by every client
+ * in it. Each client is a few tens of KB of that instance's memory, where
+ * an instance of its own would cost at least the 1 MiB a wasm memory
+ * starts with (measured: README, "One core per page"); wasm memory never
+ * shrinks, so freed clients' memory is reused by the others. The first
+ * caller's `source` is the one loaded. */
+export function loadCore(source) {
+  if (!corePromise) {
+    corePromise = instantiateCore(source);
+    corePromise.catch(() => {
+      corePromise = null; // a failed load may be tried again
+    });
+  }
+  return corePromise;
+}
+
+async function instantiateCore(source) {
+  const module = await compileModule(source);
   let memory = null;
   const provided = {
     env: {

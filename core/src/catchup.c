@@ -157,7 +157,9 @@ static void send_query(xw_client *c, const char *after) {
         return;
     }
     unsigned long left = c->catch_up_max - s->mam_fetched;
-    s->mam_page_asked = (unsigned)(left < c->catch_up_page ? left : c->catch_up_page);
+    unsigned page = c->catch_up_page_cap && c->catch_up_page_cap < c->catch_up_page ? c->catch_up_page_cap
+                                                                                    : c->catch_up_page;
+    s->mam_page_asked = (unsigned)(left < page ? left : page);
     s->mam_page_got = s->mam_page_new = 0;
     char start[32];
     format_utc(c->first_online_ms - CLOCK_MARGIN_MS, start);
@@ -193,6 +195,7 @@ void xw_catchup_finish(xw_client *c, const char *condition, int complete) {
     xw_event_bool(&e, "complete", complete);
     xw_event_str(&e, "condition", condition);
     xw_event_end(&e);
+    if (complete) c->catch_up_page_cap = 0;
     xw_dedup_open_window(c, c->now_ms + c->resend_window_ms);
     xw_session_send_presence(c);
 }

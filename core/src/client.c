@@ -241,7 +241,10 @@ void xw_client_flush_outbox(xw_client *c) {
 
 void xw_client_went_online(xw_client *c, int resumed) {
     c->ever_online = 1;
-    c->attempt = 0;
+    /* A body too big for us that the server hands over again at every
+     * login (from the archive, offline storage, a resumed stream) must not
+     * loop forever: those logins count as attempts until one survives. */
+    if (!c->refused_bodies) c->attempt = 0;
     if (c->first_online_ms < 0) c->first_online_ms = c->now_ms;
     /* The lost stream is resumed or replaced: its token is spent. */
     free(c->sm_resume_id);
@@ -318,6 +321,13 @@ static void session_lost(xw_client *c) {
     /* Input the client refused (a limit, restricted XML), or a server that
      * stopped answering, is an error the app hears about as such. */
     if (refused && cond) xw_client_emit_error(c, cond, text);
+    int body_refused = refused && cond && !strcmp(cond, "policy-violation");
+    c->refused_bodies = body_refused ? c->refused_bodies + 1 : 0;
+    if (body_refused && s->catching_up) {
+        /* An archive page too big for max_body_bytes would come again, and
+         * again: the next catch-up asks for pages a tenth as long. */
+        c->catch_up_page_cap = s->mam_page_asked > 10 ? s->mam_page_asked / 10 : 1;
+    }
     int resumable = s->sm.enabled && s->sm.id;
     /* A clean close: the answer to our terminate acknowledges all. */
     if (!cond) xw_outbox_prune(&c->outbox, UINT64_MAX, 0, 0);

@@ -78,6 +78,7 @@ struct xw_client {
     size_t max_pending_iqs;
     unsigned long catch_up_max;
     unsigned catch_up_page;
+    unsigned catch_up_page_cap; /* after a page too big for max_body_bytes; 0: none */
     unsigned long reconnect_delay_ms, reconnect_max_delay_ms, max_reconnect_attempts;
     unsigned long max_scram_iterations;
     double resend_window_ms;
@@ -86,6 +87,7 @@ struct xw_client {
     life_state life;
     int ever_online, user_closing, resuming_saved;
     unsigned long attempt;     /* reconnection attempts since last online */
+    unsigned long refused_bodies; /* sessions in a row ended by a body over max_body_bytes */
     double reconnect_at;       /* when to log in again; -1: not waiting */
     char *archive_jid;         /* our bare JID: the archive's address and stanza-id 'by' */
     char *catch_up_after;      /* archive id of the last message delivered */
