@@ -10,6 +10,7 @@
 // answers the oldest held request with exactly that, and `onRequest` can
 // take over any request before the default handling.
 import http from 'node:http';
+import crypto from 'node:crypto';
 
 const NS = "xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams'";
 
@@ -24,15 +25,51 @@ export function parseRequest(text) {
   };
 }
 
+const b64 = (s) => Buffer.from(s).toString('base64');
+
+/** The server side of SCRAM (RFC 5802) for one account, on node:crypto. */
+function scramServer({ hash = 'sha1', iterations = 4096, password = 'pw' }) {
+  const name = `SCRAM-${hash.toUpperCase().replace('SHA', 'SHA-')}`;
+  const salt = crypto.randomBytes(16);
+  const salted = crypto.pbkdf2Sync(password.normalize('NFC'), salt, iterations, crypto.createHash(hash).digest().length, hash);
+  const hmac = (key, data) => crypto.createHmac(hash, key).update(data).digest();
+  let clientFirstBare = '';
+  let serverFirst = '';
+  return {
+    name,
+    /** The challenge for the client-first-message. */
+    first(clientFirst) {
+      clientFirstBare = clientFirst.replace(/^n,,/, '');
+      const nonce = /r=([^,]+)/.exec(clientFirstBare)[1] + crypto.randomBytes(12).toString('base64');
+      serverFirst = `r=${nonce},s=${salt.toString('base64')},i=${iterations}`;
+      return serverFirst;
+    },
+    /** The server-final-message, or null when the proof is wrong. */
+    final(clientFinal) {
+      const withoutProof = clientFinal.replace(/,p=[^,]*$/, '');
+      const proof = Buffer.from(/,p=([^,]*)$/.exec(clientFinal)?.[1] ?? '', 'base64');
+      const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
+      const clientKey = hmac(salted, 'Client Key');
+      const storedKey = crypto.createHash(hash).update(clientKey).digest();
+      const signature = hmac(storedKey, authMessage);
+      const expected = Buffer.from(clientKey.map((b, i) => b ^ signature[i]));
+      if (proof.length !== expected.length || !crypto.timingSafeEqual(proof, expected)) return null;
+      return `v=${hmac(hmac(salted, 'Server Key'), authMessage).toString('base64')}`;
+    },
+  };
+}
+
 /**
  * Starts the fake connection manager.
  * opts: { jid ('alice@localhost/web'), wait (s, 2), requests (2), hold (1), polling, inactivity (30),
- *         acks (offer XEP-0124 §9 acknowledgements), creationAttrs (extra attributes for the creation response) }.
+ *         acks (offer XEP-0124 §9 acknowledgements), creationAttrs (extra attributes for the creation response),
+ *         scram: { hash ('sha1', 'sha256', 'sha512'), iterations, password } to offer SCRAM instead of PLAIN }.
  * Returns { url, log (every request, parsed, with .at), received (stanzas the client sent),
  *           onRequest, push(xml), answerHeld(status, body), heldCount(), close() }.
  */
 export async function startFakeCM(opts = {}) {
   const cfg = { jid: 'alice@localhost/web', wait: 2, requests: 2, hold: 1, inactivity: 30, ...opts };
+  const scram = cfg.scram ? scramServer(cfg.scram) : null;
   const sid = `fake${Math.floor(Math.random() * 1e9)}`;
   const log = [];
   const received = [];
@@ -83,7 +120,7 @@ export async function startFakeCM(opts = {}) {
         `inactivity='${cfg.inactivity}'${cfg.polling ? ` polling='${cfg.polling}'` : ''} ver='1.11' from='localhost'${extra}` +
         (cfg.acks ? ` ack='${req.rid}'` : '');
       const body = `<body ${attrs} ${NS}><stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>` +
-        `<mechanism>PLAIN</mechanism></mechanisms></stream:features></body>`;
+        `<mechanism>${scram ? scram.name : 'PLAIN'}</mechanism></mechanisms></stream:features></body>`;
       answered.set(req.rid, { status: 200, body });
       return send(res, 200, body);
     }
@@ -109,9 +146,19 @@ export async function startFakeCM(opts = {}) {
     if (req.restart) {
       pending.push("<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>");
     }
-    for (const stanza of req.payload.match(/<(auth|iq|message|presence)\b[\s\S]*?(\/>|<\/\1>)/g) ?? []) {
+    for (const stanza of req.payload.match(/<(auth|response|iq|message|presence)\b[\s\S]*?(\/>|<\/\1>)/g) ?? []) {
       received.push(stanza);
-      if (stanza.startsWith('<auth')) pending.push("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+      const sasl = (reply) => pending.push(`<${reply}</${reply.split(/[ >]/)[0]}>`);
+      const saslText = () => Buffer.from(/>([^<]*)</.exec(stanza)?.[1] ?? '', 'base64').toString();
+      if (stanza.startsWith('<auth') && scram) {
+        sasl(`challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${b64(scram.first(saslText()))}`);
+      } else if (stanza.startsWith('<response') && scram) {
+        const final = scram.final(saslText());
+        if (final) sasl(`success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${b64(final)}`);
+        else pending.push("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>");
+      } else if (stanza.startsWith('<auth')) {
+        pending.push("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+      }
       const id = /\sid='([^']*)'/.exec(stanza)?.[1];
       if (stanza.startsWith('<iq') && stanza.includes('urn:ietf:params:xml:ns:xmpp-bind')) {
         pending.push(`<iq xmlns='jabber:client' type='result' id='${id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>` +
@@ -132,6 +179,12 @@ export async function startFakeCM(opts = {}) {
     const chunks = [];
     httpReq.on('data', (c) => chunks.push(c));
     httpReq.on('end', async () => {
+      if (httpReq.method === 'OPTIONS') {
+        // CORS preflight from a page on another origin (text/xml is not a simple type).
+        res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'POST',
+          'Access-Control-Allow-Headers': 'Content-Type' });
+        return res.end();
+      }
       if (httpReq.method !== 'POST') return send(res, 405, '');
       const req = parseRequest(Buffer.concat(chunks).toString('utf8'));
       req.at = Date.now();
