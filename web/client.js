@@ -57,6 +57,9 @@ const OPTION_NAMES = {
   resendWindowMs: 'resend_window_ms',
 };
 
+// The core names a limit by its option; the app knows the JS name.
+const JS_OPTION_NAME = Object.fromEntries(Object.entries(OPTION_NAMES).map(([js, c]) => [c, js]));
+
 function optionValue(v) {
   if (typeof v === 'boolean') return v ? '1' : '0';
   return String(v);
@@ -519,6 +522,7 @@ export class Client {
         break;
       case 'error': {
         const { type, condition, text, ...details } = ev;
+        if (details.limit) details.limit = JS_OPTION_NAME[details.limit] ?? details.limit;
         this.#emit('error', new XmppError(condition, text, details));
         break;
       }

@@ -3,8 +3,13 @@
 export interface ClientOptions {
   /** The BOSH endpoint, e.g. 'http://127.0.0.1:5280/bosh'. */
   service: string;
-  /** The account's bare JID (or full JID to ask for a resource). */
+  /** The account's bare JID (or full JID to ask for a resource). Its localpart is prepared as RFC 8265
+   * UsernameCaseMapped (lower case, NFC). */
   jid: string;
+  /** Prepared as RFC 8265 OpaqueString (NFC; non-ASCII spaces become U+0020; control characters are
+   * refused with a TypeError at connect()). Handed to the core at connect() and not kept by this object;
+   * the core wipes it once SCRAM's SaltedPassword can log in again, or, with PLAIN, keeps it while
+   * `reconnect` is on (automatic re-login needs it) and wipes it when the client ends. */
   password: string;
   /** Resource to ask the server to bind. */
   resource?: string;
@@ -26,13 +31,15 @@ export interface ClientOptions {
   timeoutMarginMs?: number;
   /** Default IQ timeout in ms (default 30000). */
   iqTimeoutMs?: number;
-  /** Largest stanza accepted, in bytes of memory (default 1 MiB). */
+  /** Per-stanza limits. A stanza past one is skipped with an 'error' event (condition 'policy-violation',
+   * with `from` and `limit`), and the session goes on. Largest stanza as received, in bytes (default 1 MiB). */
   maxStanzaBytes?: number;
-  /** Largest HTTP response accepted (default 8 MiB). */
+  /** Largest HTTP response (default 8 MiB): past it the session ends with a terminate request and
+   * 'policy-violation', and the client logs in again as after any lost session. */
   maxBodyBytes?: number;
-  /** Deepest element nesting accepted (default 64). */
+  /** Deepest element nesting in a stanza, the stanza itself being 1 (default 256). */
   maxDepth?: number;
-  /** Most attributes on one element (default 64). */
+  /** Most attributes on one element (default 256). */
   maxAttributes?: number;
   /** Longest attribute value in bytes (default 65536). */
   maxAttributeLength?: number;
@@ -41,6 +48,16 @@ export interface ClientOptions {
   /** Most bytes of outgoing stanzas queued while the request window is full; a send past it
    * throws XmppError('resource-constraint') and sends nothing (default 1 MiB). */
   maxQueuedBytes?: number;
+  /** Most messages sendMessage() may queue while reconnecting; past it, it throws
+   * XmppError('resource-constraint') (default 1000). */
+  maxOutbox?: number;
+  /** The most PBKDF2 iterations a server may ask of SCRAM (default 600000, at least 4096). The key is
+   * derived a few thousand iterations per call, so the page stays responsive; a server asking more
+   * fails the login with 'server-auth-failed'. */
+  maxScramIterations?: number;
+  /** After a catch-up or a stream resumption, how long (ms) copies of delivered messages that the server
+   * routes again are looked for (default 120000). */
+  resendWindowMs?: number;
   /** In browsers, end the session (unavailable presence, then terminate, sent with a keepalive
    * fetch) when the page is hidden for good (pagehide), so no ghost stays online. Default true. */
   closeOnPageHide?: boolean;
@@ -52,7 +69,9 @@ export interface ClientOptions {
   reconnectDelayMs?: number;
   /** Cap on the reconnection delay in ms (default 30000). */
   reconnectMaxDelayMs?: number;
-  /** Attempts before giving up with an 'offline' event (default 10). */
+  /** Attempts before giving up with an 'offline' event (default 10). Logins ended by a response over
+   * maxBodyBytes count as attempts even once online, so a body the server hands over at every login
+   * cannot loop forever. */
   maxReconnectAttempts?: number;
   /** After a reconnection, fetch what the lost session missed from the server's message archive
    * (XEP-0313) before sending presence: everything after the last archived message delivered
@@ -75,11 +94,13 @@ export interface ClientOptions {
    * stalls both until `wait` ends. 0 sends at once. */
   requestGapMs?: number;
   /** In browsers, survive page reloads: on pagehide the session (sid, request ids and the bytes
-   * of unanswered requests, never the password) is saved in sessionStorage, and the next
-   * connect() in the same tab carries on the same BOSH session without logging in again; what
-   * arrived meanwhile is delivered then. If the saved session is gone, connect() logs in as
-   * usual. With resume on, pagehide keeps the session instead of ending it: a closed tab stays
-   * online until the server's wait plus inactivity run out. Default false. */
+   * of unanswered requests, never the password), where the next catch-up starts and the messages
+   * queued while reconnecting are saved in sessionStorage, and the next connect() in the same tab
+   * carries on the same BOSH session without logging in again; what arrived meanwhile is
+   * delivered then. If the saved session is gone (or the page went while reconnecting),
+   * connect() logs in at once and catches up. With resume on, pagehide keeps the session instead
+   * of ending it: a closed tab stays online until the server's wait plus inactivity run out.
+   * Default false. */
   resume?: boolean;
   /** With resume: on pagehide, ask the server to keep the session this many seconds with no
    * request held (XEP-0124 pause, capped at the server's maxpause). Default 0 (no pause):
@@ -142,15 +163,18 @@ export interface ClientEvents {
   message: MessageEvent;
   presence: PresenceEvent;
   offline: OfflineEvent;
-  /** `attempt`, `delay` (ms) and `reason` come with 'reconnecting'. */
-  status: { status: Status; attempt?: number; delay?: number; reason?: string };
+  /** `attempt`, `delay` (ms), `reason` (a condition) and `text` come with 'reconnecting'. */
+  status: { status: Status; attempt?: number; delay?: number; reason?: string; text?: string };
   /** A catch-up after a reconnection ended: `count` archived messages were delivered; `complete`
    * is false when the archive said there was more (or failed: `condition` says why, e.g.
    * 'feature-not-implemented' on a server without an archive, 'timeout'). */
   caughtUp: { count: number; complete: boolean; condition: string | null };
   /** A stanza the library does not handle itself. */
   stanza: { xml: string };
-  /** Something went wrong but the session goes on (a dropped stanza, a limit). */
+  /** Something went wrong but the session goes on: a stanza skipped over a per-stanza limit
+   * (condition 'policy-violation', with `from` and `limit`), input dropped ('spoofed-iq',
+   * 'spoofed-archive-result', 'bad-format', …), a queued message that can no longer be sent when
+   * the client ends for good ('recipient-unavailable', with the message's `id`). */
   error: XmppError;
 }
 
@@ -158,6 +182,12 @@ export interface ClientEvents {
 export class XmppError extends Error {
   readonly condition: string;
   readonly text: string;
+  /** For a skipped stanza: its sender, when readable. */
+  readonly from?: string;
+  /** For a skipped stanza: the option whose limit it passed. */
+  readonly limit?: 'maxDepth' | 'maxAttributes' | 'maxAttributeLength' | 'maxStanzaBytes';
+  /** For a message that was never sent: its id. */
+  readonly id?: string;
 }
 
 export class Client {
@@ -168,11 +198,11 @@ export class Client {
   off<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): this;
   /** Opens the session; rejects with an XmppError whose condition says why. */
   connect(): Promise<OnlineInfo>;
-  /** Sends a message; returns its id (generated when not given). Throws TypeError for a bad
-   * JID or text XML cannot carry, XmppError('not-connected') when not online. While
-   * reconnecting the message is queued; if the session is lost before the server
-   * acknowledged a message, the next session sends it again with the same id (unless the
-   * archive shows the server got it). */
+  /** Sends a message with an XEP-0359 origin-id; returns its id (generated when not given).
+   * Throws TypeError for a bad JID or text XML cannot carry, XmppError('not-connected') before
+   * the first online or after the end. While reconnecting the message is queued; if the session
+   * is lost before the server acknowledged a message, the next session sends it again with the
+   * same ids (unless the resumed stream or the archive shows the server got it). */
   sendMessage(message: { to: string; body?: string; type?: 'chat' | 'normal' | 'groupchat' | 'headline'; id?: string }): string;
   sendPresence(presence?: { show?: 'away' | 'chat' | 'dnd' | 'xa'; status?: string; type?: string; to?: string }): void;
   /** XEP-0199 ping; resolves with the round trip in ms. */

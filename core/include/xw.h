@@ -68,7 +68,8 @@ void xw_free(void *p);
  *   status    {status: "connecting" | "online" | "reconnecting" | "offline"};
  *             reconnecting also has attempt (0 when a saved session was
  *             gone and the login follows at once), delay (ms until the
- *             login) and reason (the condition that ended the session)
+ *             login), reason (the condition that ended the session) and
+ *             text (what was wrong, when known)
  *   online    {jid, mechanism} after a login; {jid, resumed: true} when a
  *             saved session (xw_client_resume) or a XEP-0198 stream was
  *             carried on

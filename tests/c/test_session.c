@@ -824,6 +824,42 @@ static void test_catch_up(void) {
     done(&s);
 }
 
+/* An archive page too big for max_body_bytes ends the session (with a
+ * terminate) like any refused body; the next login asks for pages a tenth
+ * as long, so a page of large messages cannot come back forever. */
+static void test_catch_up_page_too_big(void) {
+    script s;
+    NEXT_OPTIONS("max_body_bytes", "20000");
+    next_saved = lost_state("A0", NULL);
+    log_in(&s);
+    flush_until(&s, "urn:xmpp:mam:2");
+    CHECK(strstr(last_body(&s), "<max>100</max>") != NULL, "the first page asks for 100: %s", last_body(&s));
+    xw_buf big = {0};
+    if (xw_buf_append_str(&big, "<body xmlns='http://jabber.org/protocol/httpbind'>")) abort();
+    for (int i = 0; i < 30; i++)
+        if (xw_buf_append_str(&big, "<message xmlns='jabber:client'><body>x</body></message>")) abort();
+    for (int i = 0; i < 30000; i++)
+        if (xw_buf_append(&big, " ", 1)) abort();
+    if (xw_buf_append_str(&big, "</body>")) abort();
+    double rid = s.rids[0];
+    memmove(&s.rids[0], &s.rids[1], sizeof s.rids[0] * 15);
+    memmove(&s.bodies[0], &s.bodies[1], sizeof s.bodies[0] * 15);
+    s.n--;
+    xw_buf_clear(&s.events);
+    xw_client_receive(s.c, rid, 200, big.data, big.len, s.now);
+    drain(&s);
+    xw_buf_free(&big);
+    CHECK(request_with(&s, "type='terminate'") >= 0, "XEP-0124 §12: the refused body ends the session with a terminate");
+    while (s.n) reply(&s, "");
+    CHECK(strstr(s.events.data, "\"reason\":\"policy-violation\"") != NULL, "and a new login follows: %s", s.events.data);
+    next_login(&s);
+    negotiate(&s, "web");
+    flush_until(&s, "urn:xmpp:mam:2");
+    CHECK(strstr(last_body(&s), "<max>10</max><after>A0</after>") != NULL,
+          "the next catch-up asks for a tenth of the page: %s", last_body(&s));
+    done(&s);
+}
+
 /* A catch-up of 2,000 messages in 20 pages: every one delivered once; our
  * own messages found early in the archive are still known at the end (so
  * the lost session's messages the server had are not sent twice, and the
@@ -1139,6 +1175,7 @@ int main(void) {
     test_resume();
     test_reload_while_reconnecting();
     test_catch_up();
+    test_catch_up_page_too_big();
     test_catch_up_2000();
     test_dedup_keeps_real_messages();
     test_outbox_across_sessions();

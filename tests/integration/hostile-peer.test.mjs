@@ -39,13 +39,13 @@ const deep = (n) => `<x xmlns='urn:example:deep'>${'<d>'.repeat(n)}${'</d>'.repe
 const longAttr = (n) => `<x xmlns='urn:example:long' a='${'z'.repeat(n)}'/>`;
 const bulky = (bytes) => `<x xmlns='urn:example:bulky'>${'<e/>'.repeat(Math.ceil(bytes / 4))}</x>`;
 
-// Past the defaults (max_attrs 256, max_depth 256 counting the message as
-// 1, max_attr_len 64 KiB, max_stanza_bytes 1 MiB), each with its limit.
+// Past the defaults (maxAttributes 256, maxDepth 256 counting the message
+// as 1, maxAttributeLength 64 KiB, maxStanzaBytes 1 MiB), each with its limit.
 const POISON = [
-  ['max_attrs', wide(257)],
-  ['max_attr_len', longAttr(65537)],
-  ['max_depth', deep(256)],
-  ['max_stanza_bytes', bulky(1100 * 1024)],
+  ['maxAttributes', wide(257)],
+  ['maxAttributeLength', longAttr(65537)],
+  ['maxDepth', deep(256)],
+  ['maxStanzaBytes', bulky(1100 * 1024)],
 ];
 
 /** A client for `user`, every event recorded in order. */
@@ -118,7 +118,7 @@ test('RFC 6121 §8.5.2: a poison stanza handed over again from offline storage i
     await carol.client.connect();
     await after;
     await sleep(500);
-    assert.equal(carol.errors().filter((e) => e.limit === 'max_attrs' && e.from === mallory.jid).length, 1);
+    assert.equal(carol.errors().filter((e) => e.limit === 'maxAttributes' && e.from === mallory.jid).length, 1);
     assert.deepEqual(carol.statuses(), ['connecting', 'online']);
   } finally {
     await carol.client.disconnect();
@@ -155,7 +155,7 @@ test('XEP-0198 §5: a poison stanza the server resends on a resumed stream is sk
   const r = await replayAfterBlackout('dave', { catchUp: false });
   assert.ok(r.events.some((x) => x.name === 'online' && x.e.resumed), 'the stream was resumed');
   assert.equal(r.events.filter((x) => x.name === 'online').length, 2, 'no new login after the resumption');
-  assert.ok(r.errors().some((e) => e.limit === 'max_depth' && e.from === mallory.jid), 'the resent poison was skipped');
+  assert.ok(r.errors().some((e) => e.limit === 'maxDepth' && e.from === mallory.jid), 'the resent poison was skipped');
   assert.deepEqual(r.bodies(), ['after replayed poison'], 'the message after it once');
   assert.equal(r.ended, 0, 'the client never ended');
 });
@@ -164,7 +164,7 @@ test('XEP-0313 §5.3: a poison stanza in an archive catch-up is skipped; the cat
   const r = await replayAfterBlackout('erin', { streamManagement: false });
   const caught = r.events.filter((x) => x.name === 'caughtUp').map((x) => x.e);
   assert.ok(caught.length >= 1 && caught.every((e) => e.complete), `the catch-up completed: ${JSON.stringify(caught)}`);
-  assert.ok(r.errors().some((e) => e.limit === 'max_depth'), 'the archived poison was skipped');
+  assert.ok(r.errors().some((e) => e.limit === 'maxDepth'), 'the archived poison was skipped');
   assert.deepEqual(r.bodies(), ['after replayed poison'], 'the message after it once');
   assert.equal(r.ended, 0, 'the client never ended');
 });

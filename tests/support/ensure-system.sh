@@ -3,7 +3,7 @@
 # benchmarks need, only those missing. Quick when everything is present.
 set -euo pipefail
 pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config libexpat1-dev libsodium-dev emscripten dpkg-dev autoconf
-      automake libtool valgrind cppcheck clang-tidy ejabberd chromium)
+      automake libtool valgrind cppcheck clang-tidy ejabberd prosody lua-unbound chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,7 +15,9 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}" ||
   { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; }
-# The packaged ejabberd service is not needed: tests start their own nodes.
-if command -v systemctl >/dev/null && systemctl is-active --quiet ejabberd 2>/dev/null; then
-  $SUDO systemctl stop ejabberd || true
-fi
+# The packaged services are not needed: tests start their own servers.
+for service in ejabberd prosody; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
+    $SUDO systemctl stop "$service" || true
+  fi
+done
