@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEjabberd } from '../support/ejabberd.mjs';
 import { startStaticServer } from '../support/static-server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
+import { launchBrowser, openPackagePage } from '../support/browser.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const server = await startEjabberd();
@@ -20,9 +20,7 @@ try {
   for (let i = 0; i < 10; i++) await server.register(`m${i}`, 'pw');
   const rows = [];
   for (const count of [1, 10]) {
-    const page = await browser.newPage();
-    await page.goto(`${web.url}/tests/integration/pages/chat.html`);
-    await page.waitForFunction(() => window.ready === true);
+    const page = await openPackagePage(browser, web.url);
     const r = await page.evaluate(async ({ service, count: n }) => {
       const { loadCore } = await import('/dist/core.js');
       const core = await loadCore();

@@ -34,17 +34,27 @@ static void drain(script *s) {
     if (xw_buf_append(&s->events, ev, xw_client_events_len(s->c))) abort();
 }
 
+/* Takes the oldest outstanding request off the list; returns its rid. */
+static double take_oldest(script *s) {
+    double rid = s->rids[0];
+    memmove(&s->rids[0], &s->rids[1], sizeof s->rids[0] * 15);
+    memmove(&s->bodies[0], &s->bodies[1], sizeof s->bodies[0] * 15);
+    s->n--;
+    return rid;
+}
+
+/* Every outstanding request fails (the network ate it). */
+static void fail_all(script *s) {
+    while (s->n) xw_client_request_failed(s->c, take_oldest(s), s->now);
+}
+
 /* Answers the oldest outstanding request with `payload` inside <body/>. */
 static void reply(script *s, const char *payload) {
     CHECK(s->n > 0, "a request is outstanding to answer");
     if (!s->n) return;
     char buf[4096];
     snprintf(buf, sizeof buf, "<body xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams'>%s</body>", payload);
-    double rid = s->rids[0];
-    memmove(&s->rids[0], &s->rids[1], sizeof s->rids[0] * 15);
-    memmove(&s->bodies[0], &s->bodies[1], sizeof s->bodies[0] * 15);
-    s->n--;
-    xw_client_receive(s->c, rid, 200, buf, strlen(buf), s->now);
+    xw_client_receive(s->c, take_oldest(s), 200, buf, strlen(buf), s->now);
     drain(s);
 }
 
@@ -102,11 +112,7 @@ static void answer_creation(script *s) {
     next_creation_attrs = "";
     CHECK(s->n > 0 && strstr(s->bodies[0], "xmpp:version='1.0'"), "XEP-0206 §4: a session creation request: %s",
           s->n ? s->bodies[0] : "");
-    double rid = s->rids[0];
-    memmove(&s->rids[0], &s->rids[1], sizeof s->rids[0] * 15);
-    memmove(&s->bodies[0], &s->bodies[1], sizeof s->bodies[0] * 15);
-    s->n--;
-    xw_client_receive(s->c, rid, 200, buf, strlen(buf), s->now);
+    xw_client_receive(s->c, take_oldest(s), 200, buf, strlen(buf), s->now);
     drain(s);
 }
 
@@ -168,22 +174,21 @@ static void go_online(script *s) {
 }
 
 
-/* Fails every outstanding request, round after round, until the session
- * is lost: the client then says it is reconnecting. */
-static void lose_session(script *s) {
-    for (int round = 0; round < 10 && !strstr(s->events.data ? s->events.data : "", "\"status\":\"reconnecting\"");
-         round++) {
-        while (s->n) {
-            double rid = s->rids[0];
-            memmove(&s->rids[0], &s->rids[1], sizeof s->rids[0] * 15);
-            memmove(&s->bodies[0], &s->bodies[1], sizeof s->bodies[0] * 15);
-            s->n--;
-            xw_client_request_failed(s->c, rid, s->now);
-        }
+/* The network eats every request, round after round (each past the
+ * requests' timeouts), until the events say `needle`. */
+static void fail_until(script *s, const char *needle) {
+    for (int round = 0; round < 10 && !strstr(s->events.data ? s->events.data : "", needle); round++) {
+        fail_all(s);
         s->now += 70000;
         xw_client_tick(s->c, s->now);
         drain(s);
     }
+}
+
+/* Fails every request until the session is lost: the client then says it
+ * is reconnecting. */
+static void lose_session(script *s) {
+    fail_until(s, "\"status\":\"reconnecting\"");
     CHECK(strstr(s->events.data ? s->events.data : "", "\"status\":\"reconnecting\"") != NULL,
           "the session was lost and a new login is scheduled: %s", s->events.data ? s->events.data : "");
 }
@@ -397,11 +402,7 @@ static void test_limits(void) {
     memset(body, 'x', big);
     memcpy(body, head, strlen(head));
     xw_buf_clear(&s.events);
-    double rid = s.rids[0];
-    memmove(&s.rids[0], &s.rids[1], sizeof s.rids[0] * 15);
-    memmove(&s.bodies[0], &s.bodies[1], sizeof s.bodies[0] * 15);
-    s.n--;
-    xw_client_receive(s.c, rid, 200, body, big, s.now);
+    xw_client_receive(s.c, take_oldest(&s), 200, body, big, s.now);
     free(body);
     drain(&s);
     CHECK(request_with(&s, "type='terminate'") >= 0, "XEP-0124 §12: a terminate request goes out");
@@ -436,11 +437,7 @@ static void test_poison_stanza_skipped(void) {
     /* The body is larger than reply()'s buffer: answer it directly. */
     xw_buf doc = {0};
     if (xw_buf_printf(&doc, "<body xmlns='http://jabber.org/protocol/httpbind'>%s</body>", poison.data)) abort();
-    double rid = s.rids[0];
-    memmove(&s.rids[0], &s.rids[1], sizeof s.rids[0] * 15);
-    memmove(&s.bodies[0], &s.bodies[1], sizeof s.bodies[0] * 15);
-    s.n--;
-    xw_client_receive(s.c, rid, 200, doc.data, doc.len, s.now);
+    xw_client_receive(s.c, take_oldest(&s), 200, doc.data, doc.len, s.now);
     drain(&s);
     xw_buf_free(&doc);
     xw_buf_free(&poison);
@@ -841,12 +838,8 @@ static void test_catch_up_page_too_big(void) {
     for (int i = 0; i < 30000; i++)
         if (xw_buf_append(&big, " ", 1)) abort();
     if (xw_buf_append_str(&big, "</body>")) abort();
-    double rid = s.rids[0];
-    memmove(&s.rids[0], &s.rids[1], sizeof s.rids[0] * 15);
-    memmove(&s.bodies[0], &s.bodies[1], sizeof s.bodies[0] * 15);
-    s.n--;
     xw_buf_clear(&s.events);
-    xw_client_receive(s.c, rid, 200, big.data, big.len, s.now);
+    xw_client_receive(s.c, take_oldest(&s), 200, big.data, big.len, s.now);
     drain(&s);
     xw_buf_free(&big);
     CHECK(request_with(&s, "type='terminate'") >= 0, "XEP-0124 §12: the refused body ends the session with a terminate");
@@ -1001,18 +994,7 @@ static void test_outbox_across_sessions(void) {
     CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "lost", "u5") == 0, "send u5");
     drain(&s);
     xw_buf_clear(&s.events);
-    for (int round = 0; round < 5 && !strstr(s.events.data ? s.events.data : "", "offline"); round++) {
-        while (s.n) {
-            double rid = s.rids[0];
-            memmove(&s.rids[0], &s.rids[1], sizeof s.rids[0] * 15);
-            memmove(&s.bodies[0], &s.bodies[1], sizeof s.bodies[0] * 15);
-            s.n--;
-            xw_client_request_failed(s.c, rid, s.now);
-        }
-        s.now += 70000;
-        xw_client_tick(s.c, s.now);
-        drain(&s);
-    }
+    fail_until(&s, "\"offline\"");
     const char *ev = s.events.data ? s.events.data : "";
     const char *unsent = strstr(ev, "{\"type\":\"error\",\"condition\":\"recipient-unavailable\"");
     const char *off = strstr(ev, "{\"type\":\"offline\",\"condition\":\"connection-failed\"");

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEjabberd } from '../support/ejabberd.mjs';
 import { startStaticServer } from '../support/static-server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
+import { launchBrowser, openPackagePage } from '../support/browser.mjs';
 import { createClient } from '../../dist/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,10 +21,7 @@ before(async () => {
   await Promise.all([server.register('alice', 'alice-pw'), server.register('bob', 'bob-pw')]);
   web = await startStaticServer(root);
   browser = await launchBrowser();
-  page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e));
-  await page.goto(`${web.url}/tests/integration/pages/chat.html`);
-  await page.waitForFunction(() => window.ready === true);
+  page = await openPackagePage(browser, web.url);
 });
 
 after(async () => {
@@ -62,9 +59,7 @@ test('XEP-0206 in Chromium: alice and bob exchange messages both ways', async ()
 });
 
 test('XEP-0124 §12: closing the page ends the session at once (no ghost until inactivity)', async () => {
-  const tab = await browser.newPage();
-  await tab.goto(`${web.url}/tests/integration/pages/chat.html`);
-  await tab.waitForFunction(() => window.ready === true);
+  const tab = await openPackagePage(browser, web.url);
   const jid = await tab.evaluate(async ({ service, domain }) => {
     const c = window.xmpp.createClient({ service, jid: `bob@${domain}`, password: 'bob-pw', resource: 'closing' });
     return (await c.connect()).jid;

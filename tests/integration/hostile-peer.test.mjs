@@ -56,7 +56,13 @@ function recorded(user, opts = {}) {
   const bodies = () => events.filter((x) => x.name === 'message').map((x) => x.e.body);
   const errors = () => events.filter((x) => x.name === 'error').map((x) => x.e);
   const statuses = () => events.filter((x) => x.name === 'status').map((x) => x.e.status);
-  return { client, events, bodies, errors, statuses };
+  // Online with presence out: from here the server routes messages to it.
+  const start = async () => {
+    const ready = available(client);
+    await client.connect();
+    await ready;
+  };
+  return { client, events, bodies, errors, statuses, start };
 }
 
 const available = (c) => waitFor(c, 'presence', (p) => p.from === c.jid && p.type === 'available', 20000, 'own presence');
@@ -65,9 +71,7 @@ test('RFC 6120 §13.12 + XEP-0124: a third user\'s stanza past each per-stanza l
   const bob = recorded('bob');
   const alice = recorded('alice');
   try {
-    const ready = available(bob.client);
-    await Promise.all([bob.client.connect(), alice.client.connect()]);
-    await ready;
+    await Promise.all([bob.start(), alice.client.connect()]);
     for (const [limit, payload] of POISON) {
       const after = waitFor(bob.client, 'message', (m) => m.body === `after ${limit}`, 20000, `the message after ${limit}`);
       await mallory.send(message('bob@localhost', `p-${limit}`, `<body>poison</body>${payload}`) +
@@ -92,9 +96,7 @@ test('RFC 6120 §13.12 + XEP-0124: a third user\'s stanza past each per-stanza l
 test('defaults generous for real traffic: 65 attributes, 65 levels and 200 KB of small elements from a peer are delivered', async () => {
   const bob = recorded('bob');
   try {
-    const ready = available(bob.client);
-    await bob.client.connect();
-    await ready;
+    await bob.start();
     const last = waitFor(bob.client, 'message', (m) => m.body === 'bulky', 20000, 'the last of them');
     await mallory.send(message('bob@localhost', 'w', `<body>wide</body>${wide(64)}`) +
       message('bob@localhost', 'd', `<body>deep</body>${deep(65)}`) +
@@ -133,9 +135,7 @@ async function replayAfterBlackout(user, opts) {
     reconnectDelayMs: 300, reconnectMaxDelayMs: 1000, ...opts,
   });
   try {
-    const ready = available(r.client);
-    await r.client.connect();
-    await ready;
+    await r.start();
     proxy.setBlackout(true);
     await mallory.send(message(`${user}@localhost`, 'p-replay', `<body>poison</body>${deep(300)}`) +
       message(`${user}@localhost`, 'a-replay', '<body>after replayed poison</body>'));
@@ -176,9 +176,7 @@ test('XEP-0124 §12: a response body over max_body_bytes ends the session with a
     maxBodyBytes: 64 * 1024, reconnectDelayMs: 200, reconnectMaxDelayMs: 500, streamManagement: false, catchUp: false,
   });
   try {
-    const ready = available(frank.client);
-    await frank.client.connect();
-    await ready;
+    await frank.start();
     const firstJid = frank.client.jid;
     const back = available(frank.client);
     await mallory.send(message('frank@localhost', 'huge', `<body>${'h'.repeat(100 * 1024)}</body>`));
@@ -200,9 +198,7 @@ test('XEP-0124 §12: a response body over max_body_bytes ends the session with a
 test('a body over max_body_bytes that the server hands over at every login ends the client after maxReconnectAttempts, not in an endless loop', async () => {
   const greg = recorded('greg', { maxBodyBytes: 64 * 1024, reconnectDelayMs: 100, reconnectMaxDelayMs: 200, maxReconnectAttempts: 3 });
   try {
-    const ready = available(greg.client);
-    await greg.client.connect();
-    await ready;
+    await greg.start();
     const ended = waitFor(greg.client, 'offline', () => true, 60000, 'the client to give up');
     await mallory.send(message('greg@localhost', 'huge', `<body>${'h'.repeat(100 * 1024)}</body>`));
     const { reason } = await ended;
@@ -219,9 +215,7 @@ test('a body over max_body_bytes that the server hands over at every login ends 
 test('a bot that answers "ok" with the same id twice is heard twice (a reused id is not a duplicate)', async () => {
   const alice = recorded('alice');
   try {
-    const ready = available(alice.client);
-    await alice.client.connect();
-    await ready;
+    await alice.start();
     const second = waitFor(alice.client, 'message', () => alice.bodies().filter((b) => b === 'ok').length === 2, 10000, 'both');
     await mallory.send(message('alice@localhost', '1', '<body>ok</body>'));
     await sleep(200);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeCM } from '../support/fake-cm.mjs';
 import { startStaticServer } from '../support/static-server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
+import { launchBrowser, openPackagePage } from '../support/browser.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let web;
@@ -24,10 +24,7 @@ let page;
 before(async () => {
   web = await startStaticServer(root);
   browser = await launchBrowser();
-  page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e));
-  await page.goto(`${web.url}/tests/integration/pages/chat.html`);
-  await page.waitForFunction(() => window.ready === true);
+  page = await openPackagePage(browser, web.url);
 });
 
 after(async () => {

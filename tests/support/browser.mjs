@@ -25,3 +25,12 @@ export async function launchBrowser({ args = [] } = {}) {
   };
   return context;
 }
+
+/** A new tab on the package's test page (window.xmpp is the package), once it is ready. */
+export async function openPackagePage(browser, webUrl) {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(`${webUrl}/tests/integration/pages/chat.html`);
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
