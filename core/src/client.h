@@ -3,7 +3,8 @@
  *
  *   client.c   the public API: options, the account's life across
  *              sessions (reconnection policy, outbox, catch-up anchor,
- *              stream to resume, saved sessions), the event queue
+ *              stream to resume), the event queue
+ *   saved.c    what a page saves for the next, and resuming from it
  *   session.c  one login over one BOSH session: negotiation (SASL, bind,
  *              stream management), the dispatch of what arrives, IQs
  *   catchup.c  the archive catch-up that follows a lost session, and
@@ -117,6 +118,18 @@ struct xw_client {
 };
 
 /* --- client.c ---------------------------------------------------------- */
+/* Shared with saved.c. */
+int xw_client_parse_uint(const char *v, unsigned long max, unsigned long *out);
+/* Replaces *slot with a copy of v, zeroing the old string first. */
+XW_MUST_CHECK int xw_client_replace_str(char **slot, const char *v);
+/* The resourcepart of a full JID, copied, or NULL. */
+char *xw_client_resource_of(const char *full);
+/* XW_OK when `to` is a valid JID (RFC 7622). */
+int xw_client_validate_to(const char *to);
+/* connect() and resume() begin here: the account is set, the tables made. */
+XW_MUST_CHECK int xw_client_start_life(xw_client *c, double now_ms);
+/* A new login after a lost session (or a saved one that is gone). */
+void xw_client_log_in_again(xw_client *c);
 void xw_client_emit_error(xw_client *c, const char *condition, const char *text);
 void xw_client_emit_status(xw_client *c, const char *status);
 /* A new id for a stanza (random per-client prefix and a counter); freed by the caller. */
