@@ -513,16 +513,8 @@ static void backoff(xw_bosh *b, slot *s, double now_ms) {
         set_condition(b, "connection-failed", "no answer from the connection manager");
         return;
     }
-    /* Exponential backoff with ±50% jitter so many clients do not retry in
-     * step after an outage. */
-    double delay = b->cfg.backoff_base_ms;
-    for (unsigned i = 1; i < s->failures && delay < b->cfg.backoff_max_ms; i++) delay *= 2;
-    if (delay > b->cfg.backoff_max_ms) delay = b->cfg.backoff_max_ms;
-    uint32_t r;
-    xw_random_bytes(&r, sizeof r);
-    delay = delay * (0.5 + (double)r / 4294967296.0);
     s->st = SLOT_BACKOFF;
-    s->deadline = now_ms + delay;
+    s->deadline = now_ms + xw_backoff_ms(b->cfg.backoff_base_ms, b->cfg.backoff_max_ms, s->failures);
 }
 
 void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, size_t len, double now_ms) {

@@ -362,16 +362,11 @@ static void session_lost(xw_client *c) {
         schedule_login(c, 0, cond, text);
     } else if (!c->user_closing && c->ever_online && c->reconnect && reconnectable(cond, refused) &&
                c->attempt < c->max_reconnect_attempts) {
-        /* Exponential backoff with ±50% jitter and a cap, so a server that
-         * is down is not hammered and clients do not return in step. */
+        /* Backoff with jitter and a cap: a server that is down is not
+         * hammered, and its clients do not return in step. */
         c->attempt++;
-        double delay = (double)c->reconnect_delay_ms;
-        for (unsigned long i = 1; i < c->attempt && delay < (double)c->reconnect_max_delay_ms; i++) delay *= 2;
-        if (delay > (double)c->reconnect_max_delay_ms) delay = (double)c->reconnect_max_delay_ms;
-        uint32_t r;
-        xw_random_bytes(&r, sizeof r);
-        delay = (double)(long long)(delay * (0.5 + (double)r / 4294967296.0));
-        schedule_login(c, delay, cond, text);
+        schedule_login(c, xw_backoff_ms((double)c->reconnect_delay_ms, (double)c->reconnect_max_delay_ms, c->attempt),
+                       cond, text);
     } else {
         free(c->sm_resume_id);
         free(c->sm_resume_jid);

@@ -276,6 +276,15 @@ void xw_random_bytes(void *out, size_t len) {
     if (tmp != stack) free(tmp);
 }
 
+double xw_backoff_ms(double base_ms, double max_ms, unsigned long attempt) {
+    double delay = base_ms;
+    for (unsigned long i = 1; i < attempt && delay < max_ms; i++) delay *= 2;
+    if (delay > max_ms) delay = max_ms;
+    uint32_t r;
+    xw_random_bytes(&r, sizeof r);
+    return (double)(long long)(delay * (0.5 + (double)r / 4294967296.0));
+}
+
 void xw_entropy_add(const uint8_t *bytes, size_t len) {
     /* key' = SHA-256(key || bytes): old entropy is never replaced. */
     crypto_hash_sha256_state st;

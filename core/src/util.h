@@ -67,6 +67,11 @@ char *xw_strdup(const char *s);
  * (fast-key-erasure ChaCha20 seeded by xw_init). */
 void xw_random_bytes(void *out, size_t len);
 
+/* The wait before retry number `attempt` (1, 2, ...): base_ms doubled per
+ * attempt up to max_ms, then ±50% at random, so many clients do not retry
+ * in step after an outage. Whole milliseconds. */
+double xw_backoff_ms(double base_ms, double max_ms, unsigned long attempt);
+
 /* Standard base64 (RFC 4648 §4, with padding) via libsodium. */
 XW_MUST_CHECK int xw_base64_encode(xw_buf *out, const uint8_t *bin, size_t len);
 /* Decodes standard base64; rejects anything else. Appends to `out`. */
