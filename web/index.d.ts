@@ -9,7 +9,8 @@ export interface ClientOptions {
   /** Prepared as RFC 8265 OpaqueString (NFC; non-ASCII spaces become U+0020; control characters are
    * refused with a TypeError at connect()). Handed to the core at connect() and not kept by this object;
    * the core wipes it once SCRAM's SaltedPassword can log in again, or, with PLAIN, keeps it while
-   * `reconnect` is on (automatic re-login needs it) and wipes it when the client ends. */
+   * `reconnect` is on (automatic re-login needs it) and wipes it when the client ends. A page that
+   * carried on a saved session (`resume`) keeps it until a login needs it. */
   password: string;
   /** Resource to ask the server to bind. */
   resource?: string;

@@ -112,7 +112,8 @@ void xw_client_free(xw_client *c);
  *                  memory only until the first login: SCRAM's
  *                  SaltedPassword then logs in again (RFC 5802 §5.1); with
  *                  PLAIN the password is kept while `reconnect` is on, and
- *                  wiped at once otherwise. Wiped on free.
+ *                  wiped at once otherwise. A client that resumed a saved
+ *                  session keeps it until a login uses it. Wiped on free.
  *   resource       asked for at bind (default: the server's choice, and
  *                  after a lost session the lost session's resource)
  *   secure         "1" when the service URL is https (PLAIN allowed then)
