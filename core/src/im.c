@@ -40,27 +40,14 @@ void xw_im_presence_fields(xw_event *e, const xw_node *st) {
 
 int xw_im_is_xml_text(const char *s) {
     const unsigned char *u = (const unsigned char *)s;
-    while (*u) {
-        unsigned char c = *u;
-        if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return 0;
-            u++;
-            continue;
-        }
-        size_t n;
+    size_t left = strlen(s);
+    while (left) {
         uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1Fu; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0Fu; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07u; }
-        else return 0;
-        for (size_t i = 1; i < n; i++) {
-            if ((u[i] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (u[i] & 0x3Fu);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
-            return 0;
+        size_t n = xw_utf8_decode(u, left, &cp);
+        /* XML 1.0 §2.2 Char: no NUL or C0 controls but tab, LF, CR; no U+FFFE/U+FFFF. */
+        if (!n || (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xFFFE || cp == 0xFFFF) return 0;
         u += n;
+        left -= n;
     }
     return 1;
 }

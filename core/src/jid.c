@@ -22,42 +22,6 @@
 
 #define JID_PART_MAX 1023 /* RFC 7622 §3.2, §3.3, §3.4: octets per part */
 
-/* Decodes one UTF-8 sequence at p[0..n) (n >= 1) into *cp and returns its
- * length, or 0 when it is malformed: overlong, a surrogate (U+D800..DFFF),
- * above U+10FFFF or truncated (RFC 3629 §4). */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp) {
-    unsigned char b = p[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
-    uint32_t c;
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    } else if (b >= 0xC2 && b <= 0xDF) {
-        need = 1;
-        c = b & 0x1Fu;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        need = 2;
-        c = b & 0x0Fu;
-        if (b == 0xE0) lo = 0xA0;      /* overlong */
-        else if (b == 0xED) hi = 0x9F; /* surrogates */
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        need = 3;
-        c = b & 0x07u;
-        if (b == 0xF0) lo = 0x90;      /* overlong */
-        else if (b == 0xF4) hi = 0x8F; /* above U+10FFFF */
-    } else {
-        return 0; /* continuation byte, 0xC0/0xC1 (overlong) or 0xF5..0xFF */
-    }
-    if (n < need + 1) return 0;
-    for (size_t i = 1; i <= need; i++) {
-        unsigned char t = p[i];
-        if (i == 1 ? (t < lo || t > hi) : (t < 0x80 || t > 0xBF)) return 0;
-        c = (c << 6) | (uint32_t)(t & 0x3Fu);
-    }
-    *cp = c;
-    return need + 1;
-}
 
 /* Unicode general category Zs other than U+0020, which PRECIS
  * IdentifierClass (RFC 7613 §3.1, via RFC 7564 §9.14) and IDNA disallow. */
@@ -91,7 +55,7 @@ static int check_text(const unsigned char *p, size_t n) {
     size_t i = 0;
     while (i < n) {
         uint32_t c;
-        size_t k = utf8_decode(p + i, n - i, &c);
+        size_t k = xw_utf8_decode(p + i, n - i, &c);
         if (k == 0) return 0;
         if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) return 0;
         i += k;
@@ -106,7 +70,7 @@ static int check_local(const unsigned char *p, size_t n) {
     size_t i = 0;
     while (i < n) {
         uint32_t c;
-        size_t k = utf8_decode(p + i, n - i, &c); /* valid: check_text ran */
+        size_t k = xw_utf8_decode(p + i, n - i, &c); /* valid: check_text ran */
         if (k == 0 || c == ' ' || is_local_forbidden(c) || is_unicode_space(c)) return 0;
         i += k;
     }
@@ -178,7 +142,7 @@ static int check_domain(const unsigned char *p, size_t n) {
     size_t i = 0, label = 0;
     while (i < n) {
         uint32_t c;
-        size_t k = utf8_decode(p + i, n - i, &c);
+        size_t k = xw_utf8_decode(p + i, n - i, &c);
         if (k == 0) return 0;
         if (c == '.') {
             if (label == 0) return 0; /* empty label: "a..b" or ".a" */

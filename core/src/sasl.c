@@ -158,34 +158,13 @@ static void wipe_str(char *s) {
     free(s);
 }
 
-/* Decodes one well-formed UTF-8 sequence (RFC 3629); 0 when malformed. */
-static size_t utf8_next(const unsigned char *p, uint32_t *cp) {
-    unsigned char c = p[0];
-    size_t n;
-    uint32_t v;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; v = c & 0x1Fu; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; v = c & 0x0Fu; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; v = c & 0x07u; }
-    else return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        v = (v << 6) | (p[i] & 0x3Fu);
-    }
-    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return n;
-}
 
 int xw_sasl_prep_password(const char *password, xw_buf *out) {
     const unsigned char *p = (const unsigned char *)password;
-    size_t start = out->len;
-    while (*p) {
+    size_t left = strlen(password), start = out->len;
+    while (left) {
         uint32_t cp;
-        size_t n = utf8_next(p, &cp);
+        size_t n = xw_utf8_decode(p, left, &cp);
         int rc;
         if (!n || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
             rc = XW_ERR_INVALID; /* FreeformClass: no control characters */
@@ -202,6 +181,7 @@ int xw_sasl_prep_password(const char *password, xw_buf *out) {
             return rc;
         }
         p += n;
+        left -= n;
     }
     return out->len > start ? XW_OK : XW_ERR_INVALID;
 }

@@ -140,27 +140,6 @@ int xw_buf_append_xml_escaped(xw_buf *b, const char *s, size_t len) {
     return xw_buf_append(b, s + start, len - start);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t avail) {
-    unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1Fu; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0Fu; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07u; }
-    else return 0;
-    if (avail < n) return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 int xw_buf_append_json_string(xw_buf *b, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
@@ -179,7 +158,8 @@ int xw_buf_append_json_string(xw_buf *b, const char *s, size_t len) {
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq_len(u + i, len - i);
+            uint32_t cp;
+            size_t n = xw_utf8_decode(u + i, len - i, &cp);
             if (n == 0) {
                 rc = xw_buf_append_str(b, "\\ufffd");
                 i++;
@@ -274,6 +254,43 @@ void xw_random_bytes(void *out, size_t len) {
     memcpy(out, tmp + sizeof drbg_key, len);
     sodium_memzero(tmp, total);
     if (tmp != stack) free(tmp);
+}
+
+/* Decodes one UTF-8 sequence at p[0..n) (n >= 1) into *cp and returns its
+ * length, or 0 when it is malformed: overlong, a surrogate (U+D800..DFFF),
+ * above U+10FFFF or truncated (RFC 3629 §4). */
+size_t xw_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp) {
+    unsigned char b = p[0];
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
+    uint32_t c;
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+        need = 1;
+        c = b & 0x1Fu;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        need = 2;
+        c = b & 0x0Fu;
+        if (b == 0xE0) lo = 0xA0;      /* overlong */
+        else if (b == 0xED) hi = 0x9F; /* surrogates */
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        need = 3;
+        c = b & 0x07u;
+        if (b == 0xF0) lo = 0x90;      /* overlong */
+        else if (b == 0xF4) hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return 0; /* continuation byte, 0xC0/0xC1 (overlong) or 0xF5..0xFF */
+    }
+    if (n < need + 1) return 0;
+    for (size_t i = 1; i <= need; i++) {
+        unsigned char t = p[i];
+        if (i == 1 ? (t < lo || t > hi) : (t < 0x80 || t > 0xBF)) return 0;
+        c = (c << 6) | (uint32_t)(t & 0x3Fu);
+    }
+    *cp = c;
+    return need + 1;
 }
 
 double xw_backoff_ms(double base_ms, double max_ms, unsigned long attempt) {

@@ -67,6 +67,11 @@ char *xw_strdup(const char *s);
  * (fast-key-erasure ChaCha20 seeded by xw_init). */
 void xw_random_bytes(void *out, size_t len);
 
+/* Decodes one UTF-8 sequence at p[0..n) (n >= 1) into *cp and returns its
+ * length, or 0 when it is malformed: overlong, a surrogate (U+D800..DFFF),
+ * above U+10FFFF or truncated (RFC 3629 §4). */
+size_t xw_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+
 /* The wait before retry number `attempt` (1, 2, ...): base_ms doubled per
  * attempt up to max_ms, then ±50% at random, so many clients do not retry
  * in step after an outage. Whole milliseconds. */
