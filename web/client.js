@@ -104,6 +104,8 @@ export class Client {
   #onPageHide = null;
   #started = false;
   #suspended = false; // saved for the next page on pagehide; nothing runs
+  #appHandlers = new Map(); // our id -> { match, fn, coreId }
+  #nextHandlerId = 0;
 
   constructor(options) {
     if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
@@ -227,6 +229,7 @@ export class Client {
         throw new TypeError(`xmpp-wasm: bad option ${name}=${secret ? '…' : value} (${core.strerror(rc)})`);
       }
     };
+    for (const h of this.#appHandlers.values()) h.coreId = this.#registerHandler(c, h.match);
     set('jid', this.#opts.jid);
     set('password', this.#password ?? '', true);
     set('secure', new URL(this.#opts.service).protocol === 'https:' ? '1' : '0');
@@ -249,6 +252,45 @@ export class Client {
     }
     this.#c = c;
     this.#pump();
+  }
+
+  #registerHandler(c, { name, ns, child, childNs }) {
+    const core = this.#core;
+    const id = core.withStrings([name, ns, child, childNs], (...p) => core.x.xw_client_add_handler(c, ...p));
+    if (id <= 0) throw new XmppError('internal-error', 'out of memory');
+    return id;
+  }
+
+  /** Calls fn({ xml }) for every stanza that matches { name, ns, child, childNs } (an element's name and
+   * namespace, a child's name and namespace; each optional), besides what the core does with it. An IQ
+   * get/set the core does not handle and a handler matches is left to the app to answer (sendRaw).
+   * Returns an id for removeHandler(). */
+  addHandler(match, fn) {
+    if (typeof fn !== 'function') throw new TypeError('addHandler: fn must be a function');
+    const m = { name: match?.name, ns: match?.ns, child: match?.child, childNs: match?.childNs };
+    for (const [k, v] of Object.entries(m)) {
+      if (v !== undefined && (typeof v !== 'string' || v.includes('\0'))) throw new TypeError(`addHandler: ${k} must be a string`);
+    }
+    const id = ++this.#nextHandlerId;
+    const h = { match: m, fn, coreId: this.#c ? this.#registerHandler(this.#c, m) : 0 };
+    this.#appHandlers.set(id, h);
+    return id;
+  }
+
+  removeHandler(id) {
+    const h = this.#appHandlers.get(id);
+    if (!h) return false;
+    this.#appHandlers.delete(id);
+    if (this.#c && h.coreId) this.#core.x.xw_client_remove_handler(this.#c, h.coreId);
+    return true;
+  }
+
+  /** Sends one element given as XML (unprefixed elements are in jabber:client). Throws
+   * XmppError('not-well-formed') unless it is exactly one well-formed element. */
+  sendRaw(xml) {
+    const rc = this.#call(['xml'], { xml }, (x, c, p) => x.xw_client_send_raw(c, p.xml, this.#core.byteLength(xml)));
+    if (rc === -4) throw new XmppError('not-well-formed', 'sendRaw: not exactly one well-formed element');
+    this.#check(rc, 'sendRaw');
   }
 
   /** Sends a chat message; returns its id. */
@@ -517,9 +559,23 @@ export class Client {
         else waiter.reject(new XmppError(ev.condition, 'IQ failed'));
         break;
       }
-      case 'stanza':
-        this.#emit('stanza', { xml: ev.xml });
+      case 'stanza': {
+        if (!ev.handler) {
+          this.#emit('stanza', { xml: ev.xml });
+          break;
+        }
+        for (const h of this.#appHandlers.values()) {
+          if (h.coreId !== ev.handler) continue;
+          try {
+            h.fn({ xml: ev.xml });
+          } catch (err) {
+            queueMicrotask(() => {
+              throw err;
+            });
+          }
+        }
         break;
+      }
       case 'error': {
         const { type, condition, text, ...details } = ev;
         if (details.limit) details.limit = JS_OPTION_NAME[details.limit] ?? details.limit;

@@ -157,6 +157,11 @@ export class Core {
     }
   }
 
+  /** Bytes of s in UTF-8. */
+  byteLength(s) {
+    return encoder.encode(String(s)).length;
+  }
+
   readString(ptr, len) {
     if (len === undefined) {
       const heap = this.heap();

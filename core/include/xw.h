@@ -79,7 +79,9 @@ void xw_free(void *p);
  *   presence  {from, to, presenceType, show, status, priority, xml}
  *   iq        {token, ok, condition, xml}: the answer to xw_client_ping();
  *             condition "timeout" or "disconnected" when none came
- *   stanza    {xml}: any other element once online, for extensions
+ *   stanza    {xml, handler}: an element the core does not handle, once
+ *             online; with handler, one an app handler matched (it may
+ *             also have been handled by the core)
  *   caught-up {count, complete, condition}: the catch-up after a new login
  *             ended (count messages delivered; complete when the archive
  *             said so; condition why not: the archive's error, "timeout",
@@ -202,6 +204,25 @@ int xw_client_send_presence(xw_client *c, const char *type, const char *show, co
  * token; its answer arrives as an "iq" event with that token, or with
  * "condition":"timeout" after timeout_ms (0: iq_timeout_ms). */
 int xw_client_ping(xw_client *c, const char *to, double timeout_ms, double now_ms);
+/* Extensions: the app's handlers for stanzas the core does not handle
+ * itself. A stanza that matches one (its element name and namespace, and
+ * a child element's name and namespace; NULL matches any, and child_ns
+ * NULL needs no child) reaches the app as a "stanza" event with "handler":
+ * the returned id, besides whatever the core does with it; an IQ get or
+ * set that an app handler matches and the core does not handle is left
+ * for the app to answer (with xw_client_send_raw) instead of getting
+ * service-unavailable. Returns the id (> 0), or XW_ERR_NOMEM. */
+int xw_client_add_handler(xw_client *c, const char *name, const char *ns, const char *child, const char *child_ns);
+/* XW_ERR_INVALID when there is no handler with that id. */
+int xw_client_remove_handler(xw_client *c, int id);
+/* Sends one element given as XML text, e.g. a stanza with an extension the
+ * core does not build; unprefixed elements are in jabber:client. It is
+ * parsed by the same restricted parser as what the server sends (RFC 6120
+ * §11: no DTD, comments or processing instructions) and serialized again,
+ * so what goes out is well-formed and escaped. XW_ERR_XML when it is not
+ * exactly one well-formed element, XW_ERR_STATE unless online,
+ * XW_ERR_LIMIT past max_queued_bytes. */
+int xw_client_send_raw(xw_client *c, const char *xml, size_t len);
 /* Sends unavailable presence and terminates the session (XEP-0124 §12);
  * between two logins, ends at once. "offline" follows. */
 int xw_client_disconnect(xw_client *c, double now_ms);

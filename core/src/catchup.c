@@ -147,12 +147,18 @@ static void format_utc(double ms, char out[32]) {
     put2(p + 13, (unsigned)(rem % 60));
 }
 
+static void query_done(void *owner, const xw_node *answer, int ok, const char *condition, int token) {
+    xw_client *c = owner;
+    (void)token;
+    if (answer) xw_catchup_page_done(c, answer, ok);
+    else xw_catchup_finish(c, condition, 0);
+}
+
 static void send_query(xw_client *c, const char *after) {
     xw_session *s = &c->s;
-    const char *iq_id;
     free(s->mam_queryid);
     s->mam_queryid = xw_client_new_id(c);
-    if (!s->mam_queryid || !xw_session_track_iq(c, NULL, IQ_MAM, 0, &iq_id)) {
+    if (!s->mam_queryid) {
         xw_catchup_finish(c, "resource-constraint", 0);
         return;
     }
@@ -163,15 +169,10 @@ static void send_query(xw_client *c, const char *after) {
     s->mam_page_got = s->mam_page_new = 0;
     char start[32];
     format_utc(c->first_online_ms - CLOCK_MARGIN_MS, start);
-    xw_node *iq = NULL;
-    int rc = xw_mam_build_query(&iq, iq_id, s->mam_queryid, after, start, s->mam_page_asked);
-    if (!rc) rc = xw_session_send(c, iq, 0);
-    xw_node_free(iq);
-    if (rc) {
-        long i = xw_iq_find(&s->iqs, iq_id);
-        if (i >= 0) xw_iq_remove(&s->iqs, (size_t)i);
-        xw_catchup_finish(c, "internal-error", 0);
-    }
+    xw_node *query = NULL;
+    int rc = xw_mam_build_query(&query, s->mam_queryid, NULL, after, NULL, start, s->mam_page_asked);
+    if (!rc) rc = xw_session_iq(c, "set", NULL, query, 0, query_done, 0);
+    if (rc < 0) xw_catchup_finish(c, rc == XW_ERR_LIMIT ? "resource-constraint" : "internal-error", 0);
 }
 
 void xw_catchup_start(xw_client *c) {

@@ -421,6 +421,10 @@ xw_client *xw_client_new(void) {
     xw_random_bytes(r, sizeof r);
     /* Random per-client id prefix so ids are not guessable across sessions. */
     xw_format(c->id_prefix, sizeof c->id_prefix, "xw%02x%02x%02x%02x-", r[0], r[1], r[2], r[3]);
+    if (xw_session_register(c)) {
+        xw_client_free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -443,6 +447,7 @@ void xw_client_free(xw_client *c) {
     xw_keyset_free(&c->resent);
     xw_keyset_free(&c->fresh);
     xw_events_free(&c->events);
+    xw_dispatch_free(&c->handlers);
     xw_buf_free(&c->saved);
     free(c);
 }
@@ -537,17 +542,10 @@ void xw_client_tick(xw_client *c, double now_ms) {
     xw_session_derive_step(c);
     long i;
     while (c->s.bosh && (i = xw_iq_expired(&c->s.iqs, now_ms)) >= 0) {
-        int purpose = c->s.iqs.v[i].purpose, token = c->s.iqs.v[i].token;
+        xw_iq_fn done = c->s.iqs.v[i].done;
+        int token = c->s.iqs.v[i].token;
         xw_iq_remove(&c->s.iqs, (size_t)i);
-        if (token) {
-            xw_event e;
-            xw_event_begin(&e, &c->events, "iq");
-            xw_event_int(&e, "token", token);
-            xw_event_bool(&e, "ok", 0);
-            xw_event_str(&e, "condition", "timeout");
-            xw_event_end(&e);
-        }
-        if (purpose == IQ_MAM) xw_catchup_finish(c, "timeout", 0);
+        if (done) done(c, NULL, 0, "timeout", token); /* RFC 6120 §8.2.3 */
     }
     check_closed(c);
 }
@@ -611,24 +609,68 @@ int xw_client_ping(xw_client *c, const char *to, double timeout_ms, double now_m
     if (!to) to = c->jid.domain;
     int rc = xw_client_validate_to(to);
     if (rc) return rc;
-    const char *id;
-    xw_iq *q = xw_session_track_iq(c, to, IQ_APP, timeout_ms > 0 ? timeout_ms : 0, &id);
-    if (!q) return XW_ERR_LIMIT;
-    int token = q->token;
-    xw_node *iq = xw_node_new("iq", XW_NS_CLIENT);
-    rc = iq ? XW_OK : XW_ERR_NOMEM;
-    if (!rc) rc = xw_node_set_attr(iq, "type", "get");
-    if (!rc) rc = xw_node_set_attr(iq, "to", to);
-    if (!rc) rc = xw_node_set_attr(iq, "id", id);
-    if (!rc && !xw_node_add_child(iq, "ping", "urn:xmpp:ping")) rc = XW_ERR_NOMEM;
-    if (!rc) rc = xw_session_send(c, iq, 0);
-    xw_node_free(iq);
-    if (rc) {
-        long i = xw_iq_find(&c->s.iqs, id);
-        if (i >= 0) xw_iq_remove(&c->s.iqs, (size_t)i);
-        return rc;
+    xw_node *ping = xw_node_new("ping", "urn:xmpp:ping");
+    if (!ping) return XW_ERR_NOMEM;
+    return xw_session_iq(c, "get", to, ping, timeout_ms > 0 ? timeout_ms : 0, xw_session_iq_app_done, 1);
+}
+
+int xw_client_add_handler(xw_client *c, const char *name, const char *ns, const char *child, const char *child_ns) {
+    return xw_dispatch_add_app(&c->handlers, name, ns, child, child_ns);
+}
+
+int xw_client_remove_handler(xw_client *c, int id) { return xw_dispatch_remove_app(&c->handlers, id); }
+
+/* The one element inside the wrapper send_raw parses the app's XML in. */
+static int take_raw_element(void *ud, xw_node *wrapper) {
+    xw_node **out = ud;
+    xw_node *el = NULL;
+    int rc = *out ? XW_ERR_XML : XW_OK; /* one wrapper, one element */
+    for (xw_node *n = wrapper->first_child; !rc && n; n = n->next) {
+        if (n->name) {
+            if (el) rc = XW_ERR_XML;
+            el = n;
+            continue;
+        }
+        for (size_t i = 0; i < n->text_len; i++)
+            if (!strchr(" \t\r\n", n->text[i])) rc = XW_ERR_XML; /* text beside the element */
     }
-    return token;
+    if (!rc && !el) rc = XW_ERR_XML;
+    if (!rc) {
+        /* Detach it: the wrapper is freed, the element kept. */
+        xw_node **link = &wrapper->first_child;
+        while (*link != el) link = &(*link)->next;
+        *link = el->next;
+        if (wrapper->last_child == el) wrapper->last_child = NULL;
+        el->next = el->parent = NULL;
+        *out = el;
+    }
+    xw_node_free(wrapper);
+    return rc;
+}
+
+int xw_client_send_raw(xw_client *c, const char *xml, size_t len) {
+    if (!xml) return XW_ERR_INVALID;
+    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    static const char head[] = "<body xmlns='" XW_NS_HTTPBIND "'><raw xmlns='" XW_NS_CLIENT "'>";
+    static const char tail[] = "</raw></body>";
+    xw_buf doc = {0};
+    int rc = xw_buf_append(&doc, head, sizeof head - 1);
+    if (!rc) rc = xw_buf_append(&doc, xml, len);
+    if (!rc) rc = xw_buf_append(&doc, tail, sizeof tail - 1);
+    xw_node *el = NULL;
+    unsigned long salt;
+    xw_random_bytes(&salt, sizeof salt);
+    xw_xml_limits lim = c->limits;
+    lim.max_stanza_bytes = lim.max_body_bytes = c->bosh_cfg.max_queued_bytes + sizeof head + sizeof tail;
+    xw_xml_parser *p = rc ? NULL : xw_xml_parser_new(&lim, salt, NULL, take_raw_element, NULL, &el);
+    if (!rc && !p) rc = XW_ERR_NOMEM;
+    if (!rc) rc = xw_xml_parser_feed(p, doc.data, doc.len, 1);
+    xw_xml_parser_free(p);
+    xw_buf_free(&doc);
+    if (!rc && !el) rc = XW_ERR_XML;
+    if (!rc) rc = xw_session_send(c, el, 0);
+    xw_node_free(el);
+    return rc == XW_ERR_LIMIT || rc == XW_ERR_NOMEM || rc == XW_ERR_STATE ? rc : rc ? XW_ERR_XML : XW_OK;
 }
 
 int xw_client_disconnect(xw_client *c, double now_ms) {

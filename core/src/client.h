@@ -17,6 +17,7 @@
 
 #include "bosh.h"
 #include "dedup.h"
+#include "dispatch.h"
 #include "events.h"
 #include "iq.h"
 #include "jid.h"
@@ -39,9 +40,6 @@ typedef enum {
     NEG_ONLINE,
     NEG_DONE
 } neg_state;
-
-/* What each IQ the session sends is for (xw_iq.purpose). */
-enum { IQ_APP = 0, IQ_BIND, IQ_SESSION, IQ_MAM };
 
 /* One login: everything that ends with its BOSH session. */
 typedef struct xw_session {
@@ -106,6 +104,7 @@ struct xw_client {
     int next_token;
     double now_ms;             /* the time of the call being handled */
     xw_events events;
+    xw_dispatch handlers;      /* who handles what arrives */
     xw_buf saved;              /* the last xw_client_save() result */
 
     /* what was delivered, so copies are not delivered again (catchup.c) */
@@ -159,9 +158,17 @@ void xw_session_fail(xw_client *c, const char *condition, const char *text);
 void xw_session_send_presence(xw_client *c);
 /* Runs one step of SCRAM's key derivation, if one is under way. */
 void xw_session_derive_step(xw_client *c);
-/* Tracks an IQ the session sends; NULL at the limit or on OOM. The id is
- * borrowed from the entry. */
-xw_iq *xw_session_track_iq(xw_client *c, const char *to, int purpose, double timeout_ms, const char **id_out);
+/* Sends <iq type to>payload</iq> (payload taken, may be NULL) and tracks
+ * it: `done` gets the answer, within timeout_ms (0: iq_timeout_ms; -1:
+ * none). With `app`, the request gets a token for the app. Returns the
+ * token (0 without app) or a negative error (XW_ERR_LIMIT at
+ * max_pending_iqs). */
+int xw_session_iq(xw_client *c, const char *type, const char *to, xw_node *payload, double timeout_ms, xw_iq_fn done,
+                  int app);
+/* The done of the app's IQs: an "iq" event with the token. */
+void xw_session_iq_app_done(void *owner, const xw_node *answer, int ok, const char *condition, int token);
+/* Registers the session's own handlers (negotiation, IQ answers, ping). */
+XW_MUST_CHECK int xw_session_register(xw_client *c);
 /* Receives each child of a response <body/> and each skipped one. */
 int xw_session_on_stanza(void *ud, xw_node *st, double now_ms);
 int xw_session_on_skip(void *ud, const xw_xml_skipped *sk, double now_ms);

@@ -6,7 +6,7 @@
 
 #include "jid.h"
 
-xw_iq *xw_iq_track(xw_iq_table *t, const char *id, const char *to, int purpose, int token, double deadline) {
+xw_iq *xw_iq_track(xw_iq_table *t, const char *id, const char *to, xw_iq_fn done, int token, double deadline) {
     if (t->n >= t->max) return NULL;
     xw_iq *grown = realloc(t->v, (t->n + 1) * sizeof *grown);
     if (!grown) return NULL;
@@ -19,7 +19,7 @@ xw_iq *xw_iq_track(xw_iq_table *t, const char *id, const char *to, int purpose, 
         free(q->to);
         return NULL;
     }
-    q->purpose = purpose;
+    q->done = done;
     q->token = token;
     q->deadline = deadline;
     t->n++;

@@ -1,18 +1,25 @@
 /* iq.h: the IQ requests awaiting an answer (RFC 6120 §8.2.3): by id, with
- * the entity that must answer, a purpose for the session's own requests,
- * a token for the app's, and a deadline. One table per login. */
+ * the entity that must answer, what to do with the answer, a token for
+ * the app's, and a deadline. One table per login. */
 #ifndef XW_IQ_H
 #define XW_IQ_H
 
 #include <stddef.h>
 
 #include "util.h"
+#include "xml.h"
+
+/* What becomes of a request: `answer` is the result or error that came
+ * (NULL when none did: it timed out, or was skipped over a limit), `ok`
+ * whether it was a result, `condition` why not, `token` the app's (0 for
+ * the core's own requests). */
+typedef void (*xw_iq_fn)(void *owner, const xw_node *answer, int ok, const char *condition, int token);
 
 typedef struct xw_iq {
     char *id;
-    char *to;       /* NULL: addressed to our own account (no 'to') */
-    int purpose;    /* the caller's tag: which of its requests this is */
-    int token;      /* handed to the app; 0 for the session's own requests */
+    char *to;        /* NULL: addressed to our own account (no 'to') */
+    xw_iq_fn done;
+    int token;       /* handed to the app; 0 for the core's own requests */
     double deadline; /* absolute ms; -1 for none */
 } xw_iq;
 
@@ -24,7 +31,7 @@ typedef struct xw_iq_table {
 
 /* Adds a request (copying id and to). NULL at `max` or on OOM. The
  * returned entry is valid until the table next changes. */
-xw_iq *xw_iq_track(xw_iq_table *t, const char *id, const char *to, int purpose, int token, double deadline);
+xw_iq *xw_iq_track(xw_iq_table *t, const char *id, const char *to, xw_iq_fn done, int token, double deadline);
 /* Index of the request with that id, or -1. */
 long xw_iq_find(const xw_iq_table *t, const char *id);
 /* RFC 6120 §8.1.2.1: may `from` answer `q`? A request with a 'to' is

@@ -25,37 +25,36 @@ static int add_field(xw_node *form, const char *var, const char *type, const cha
     return rc;
 }
 
-int xw_mam_build_query(xw_node **out, const char *iq_id, const char *queryid, const char *after,
+int xw_mam_build_query(xw_node **out, const char *queryid, const char *with, const char *after, const char *before,
                        const char *start, unsigned max) {
     *out = NULL;
-    xw_node *iq = xw_node_new("iq", XW_NS_CLIENT);
-    if (!iq) return XW_ERR_NOMEM;
-    int rc = xw_node_set_attr(iq, "type", "set");
-    if (!rc) rc = xw_node_set_attr(iq, "id", iq_id);
-    xw_node *query = rc ? NULL : xw_node_add_child(iq, "query", XW_NS_MAM);
-    if (!rc && !query) rc = XW_ERR_NOMEM;
-    if (!rc) rc = xw_node_set_attr(query, "queryid", queryid);
-    if (!rc && start && !after) {
-        /* XEP-0313 §4.1.2: filter by time received, as a data form. */
+    xw_node *query = xw_node_new("query", XW_NS_MAM);
+    if (!query) return XW_ERR_NOMEM;
+    int rc = xw_node_set_attr(query, "queryid", queryid);
+    if (!rc && (with || (start && !after))) {
+        /* XEP-0313 §4.1: filters, as a data form. */
         xw_node *form = xw_node_add_child(query, "x", NS_DATA);
         rc = form ? xw_node_set_attr(form, "type", "submit") : XW_ERR_NOMEM;
         if (!rc) rc = add_field(form, "FORM_TYPE", "hidden", XW_NS_MAM);
-        if (!rc) rc = add_field(form, "start", NULL, start);
+        if (!rc && with) rc = add_field(form, "with", NULL, with);
+        if (!rc && start && !after) rc = add_field(form, "start", NULL, start);
     }
     xw_node *set = rc ? NULL : xw_node_add_child(query, "set", NS_RSM);
     if (!rc && !set) rc = XW_ERR_NOMEM;
     if (!rc) {
-        /* XEP-0313 §5.4 / XEP-0059 §2.2: page forward after the last id seen. */
+        /* XEP-0313 §5.4 / XEP-0059 §2.2: page forward after an id, or back
+         * before one (an empty <before/> is the last page). */
         char n[16];
         xw_format(n, sizeof n, "%u", max);
         rc = add_text_child(set, "max", n);
         if (!rc && after) rc = add_text_child(set, "after", after);
+        if (!rc && before && !after) rc = add_text_child(set, "before", before);
     }
     if (rc) {
-        xw_node_free(iq);
+        xw_node_free(query);
         return rc;
     }
-    *out = iq;
+    *out = query;
     return XW_OK;
 }
 

@@ -9,11 +9,13 @@
 
 #define XW_NS_MAM "urn:xmpp:mam:2"
 
-/* Builds the archive query <iq type='set'/> for our own archive: messages
- * after archive id `after` (RSM), or, without one, received since `start`
- * (an XEP-0082 timestamp), at most `max` per page. */
-XW_MUST_CHECK int xw_mam_build_query(xw_node **out, const char *iq_id, const char *queryid, const char *after,
-                                     const char *start, unsigned max);
+/* Builds the archive query <query/> (the payload of an IQ set): messages
+ * with `with` (NULL: any), after archive id `after` (RSM, forward), or
+ * before `before` (backward; "" for the last page), or, with neither,
+ * received since `start` (an XEP-0082 timestamp; NULL: from the first), at
+ * most `max` per page. */
+XW_MUST_CHECK int xw_mam_build_query(xw_node **out, const char *queryid, const char *with, const char *after,
+                                     const char *before, const char *start, unsigned max);
 
 /* A result message (XEP-0313 §5.3)? Returns the archived <message/>
  * inside it and sets the result's queryid, archive id and delay stamp

@@ -45,18 +45,7 @@ void xw_session_fail(xw_client *c, const char *condition, const char *text) {
     if (xw_bosh_terminate(s->bosh, NULL, 0) != XW_OK) xw_bosh_close(s->bosh, condition, text);
 }
 
-xw_iq *xw_session_track_iq(xw_client *c, const char *to, int purpose, double timeout_ms, const char **id_out) {
-    char *id = xw_client_new_id(c);
-    if (!id) return NULL;
-    double deadline = timeout_ms < 0 ? -1 : c->now_ms + (timeout_ms > 0 ? timeout_ms : c->iq_timeout_ms);
-    xw_iq *q = xw_iq_track(&c->s.iqs, id, to, purpose, purpose == IQ_APP ? ++c->next_token : 0, deadline);
-    free(id);
-    if (q) *id_out = q->id;
-    return q;
-}
-
-/* Sends a session IQ with one empty child <name xmlns='ns'/> (or the
- * child the caller fills in), bounded by the BOSH session itself. */
+/* <iq type to id/> (to and id optional), or NULL on OOM. */
 static xw_node *new_iq(const char *type, const char *id, const char *to) {
     xw_node *iq = xw_node_new("iq", XW_NS_CLIENT);
     if (!iq) return NULL;
@@ -68,6 +57,39 @@ static xw_node *new_iq(const char *type, const char *id, const char *to) {
         return NULL;
     }
     return iq;
+}
+
+int xw_session_iq(xw_client *c, const char *type, const char *to, xw_node *payload, double timeout_ms, xw_iq_fn done,
+                  int app) {
+    char *id = xw_client_new_id(c);
+    xw_node *iq = id ? new_iq(type, id, to) : NULL;
+    int rc = iq ? XW_OK : XW_ERR_NOMEM;
+    if (!rc && payload) {
+        xw_node_append(iq, payload);
+        payload = NULL;
+    }
+    double deadline = timeout_ms < 0 ? -1 : c->now_ms + (timeout_ms > 0 ? timeout_ms : c->iq_timeout_ms);
+    xw_iq *q = rc ? NULL : xw_iq_track(&c->s.iqs, id, to, done, app ? ++c->next_token : 0, deadline);
+    if (!rc && !q) rc = XW_ERR_LIMIT;
+    int token = q ? q->token : 0;
+    if (!rc) rc = xw_session_send(c, iq, 0);
+    if (rc && q) xw_iq_remove(&c->s.iqs, c->s.iqs.n - 1);
+    xw_node_free(iq);
+    xw_node_free(payload);
+    free(id);
+    return rc ? rc : token;
+}
+
+/* The answer to one of the app's IQs (a ping): an "iq" event by token. */
+void xw_session_iq_app_done(void *owner, const xw_node *answer, int ok, const char *condition, int token) {
+    xw_client *c = owner;
+    xw_event e;
+    xw_event_begin(&e, &c->events, "iq");
+    xw_event_int(&e, "token", token);
+    xw_event_bool(&e, "ok", ok);
+    if (!ok) xw_event_str(&e, "condition", condition);
+    if (answer) xw_event_xml(&e, "xml", answer);
+    xw_event_end(&e);
 }
 
 /* ---------------------------------------------------------- negotiation */
@@ -218,31 +240,28 @@ static void sasl_failure(xw_client *c, const xw_node *st) {
     xw_buf_free(&text);
 }
 
+static void bind_done(void *owner, const xw_node *answer, int ok, const char *condition, int token);
+
 static void send_bind(xw_client *c) {
     xw_session *s = &c->s;
     if (!s->bind_offered) {
         xw_session_fail(c, "unsupported-feature", "the server offers no resource binding");
         return;
     }
-    const char *id;
-    if (!xw_session_track_iq(c, NULL, IQ_BIND, -1, &id)) {
-        xw_session_fail(c, "internal-error", "out of memory");
-        return;
-    }
     /* The resource the app chose, else the lost session's: asking for it
      * makes the server close that ghost at once (RFC 6120 §7.7.2.2)
      * instead of routing messages to it until it times out. */
     const char *resource = c->resource ? c->resource : c->lost_resource;
-    xw_node *iq = new_iq("set", id, NULL);
-    xw_node *bind = iq ? xw_node_add_child(iq, "bind", NS_BIND) : NULL;
+    xw_node *bind = xw_node_new("bind", NS_BIND);
     int rc = bind ? XW_OK : XW_ERR_NOMEM;
     if (!rc && resource) {
         xw_node *r = xw_node_add_child(bind, "resource", NULL);
         rc = r ? xw_node_add_text(r, resource, strlen(resource)) : XW_ERR_NOMEM;
     }
-    if (!rc) rc = xw_session_send(c, iq, 0);
-    xw_node_free(iq);
-    if (rc) xw_session_fail(c, "internal-error", xw_strerror(rc));
+    /* No timeout of its own: the BOSH session bounds it. */
+    if (!rc) rc = xw_session_iq(c, "set", NULL, bind, -1, bind_done, 0);
+    else xw_node_free(bind);
+    if (rc < 0) xw_session_fail(c, "internal-error", xw_strerror(rc));
     else s->neg = NEG_BINDING;
 }
 
@@ -312,17 +331,19 @@ static void go_online(xw_client *c) {
     else xw_session_send_presence(c);
 }
 
+static void session_done(void *owner, const xw_node *answer, int ok, const char *condition, int token) {
+    xw_client *c = owner;
+    (void)answer;
+    (void)token;
+    if (c->s.neg != NEG_SESSION) return;
+    if (ok) go_online(c);
+    else xw_session_fail(c, condition, "session establishment failed");
+}
+
 static void send_session_iq(xw_client *c) {
-    const char *id;
-    if (!xw_session_track_iq(c, NULL, IQ_SESSION, -1, &id)) {
-        xw_session_fail(c, "internal-error", "out of memory");
-        return;
-    }
-    xw_node *iq = new_iq("set", id, NULL);
-    int rc = iq && xw_node_add_child(iq, "session", NS_SESSION) ? XW_OK : XW_ERR_NOMEM;
-    if (!rc) rc = xw_session_send(c, iq, 0);
-    xw_node_free(iq);
-    if (rc) xw_session_fail(c, "internal-error", xw_strerror(rc));
+    xw_node *session = xw_node_new("session", NS_SESSION);
+    int rc = session ? xw_session_iq(c, "set", NULL, session, -1, session_done, 0) : XW_ERR_NOMEM;
+    if (rc < 0) xw_session_fail(c, "internal-error", xw_strerror(rc));
     else c->s.neg = NEG_SESSION;
 }
 
@@ -332,9 +353,12 @@ static const char *error_condition(const xw_node *st) {
     return cond ? cond->name : "undefined-condition";
 }
 
-static void bind_result(xw_client *c, const xw_node *st, int ok) {
+static void bind_done(void *owner, const xw_node *st, int ok, const char *condition, int token) {
+    xw_client *c = owner;
+    (void)token;
+    if (c->s.neg != NEG_BINDING) return;
     if (!ok) {
-        xw_session_fail(c, error_condition(st), "resource binding failed");
+        xw_session_fail(c, condition, st ? "resource binding failed" : "the bind result was refused");
         return;
     }
     const xw_node *jid = xw_node_child(xw_node_child(st, "bind", NS_BIND), "jid", NS_BIND);
@@ -365,63 +389,47 @@ static void reply_iq(xw_client *c, const char *to, const char *id, const char *e
     if (rc) xw_client_emit_error(c, "resource-constraint", "could not answer an IQ request");
 }
 
-static void emit_iq_answer(xw_client *c, int token, const xw_node *st, int ok, const char *condition) {
-    xw_event e;
-    xw_event_begin(&e, &c->events, "iq");
-    xw_event_int(&e, "token", token);
-    xw_event_bool(&e, "ok", ok);
-    if (!ok) xw_event_str(&e, "condition", condition);
-    if (st) xw_event_xml(&e, "xml", st);
-    xw_event_end(&e);
-}
-
 /* An answer (st, or NULL when it was skipped over a limit) to the tracked
  * request with this id from `from`: handed to whoever asked. */
 static void iq_answered(xw_client *c, const char *id, const char *from, const xw_node *st, int ok,
                         const char *condition) {
     long i = xw_iq_find(&c->s.iqs, id);
     if (i < 0) return; /* an answer to nothing we asked: ignored (RFC 6120 §8.2.3) */
-    xw_iq *q = &c->s.iqs.v[i];
-    if (!xw_iq_answer_from_ok(q, from, c->archive_jid, c->s.bound_jid)) {
+    xw_iq q = c->s.iqs.v[i];
+    if (!xw_iq_answer_from_ok(&q, from, c->archive_jid, c->s.bound_jid)) {
         xw_client_emit_error(c, "spoofed-iq", "dropped an IQ response from an entity the request was not sent to "
                                               "(RFC 6120 §8.1.2.1)");
         return;
     }
-    int purpose = q->purpose, token = q->token;
+    xw_iq_fn done = q.done;
+    int token = q.token;
     xw_iq_remove(&c->s.iqs, (size_t)i);
-    if (purpose == IQ_APP) {
-        emit_iq_answer(c, token, st, ok, condition);
-    } else if (purpose == IQ_BIND && c->s.neg == NEG_BINDING) {
-        if (st) bind_result(c, st, ok);
-        else xw_session_fail(c, condition, "the bind result was refused");
-    } else if (purpose == IQ_SESSION && c->s.neg == NEG_SESSION) {
-        if (ok) go_online(c);
-        else xw_session_fail(c, condition, "session establishment failed");
-    } else if (purpose == IQ_MAM) {
-        if (st) xw_catchup_page_done(c, st, ok);
-        else xw_catchup_finish(c, condition, 0);
-    }
+    if (done) done(c, st, ok, condition, token);
 }
 
-static void on_iq(xw_client *c, const xw_node *st) {
+/* RFC 6120 §8.2.3: an IQ result or error answers the request with its id. */
+static void on_iq_answer(xw_client *c, const xw_node *st) {
+    int ok = !strcmp(xw_node_attr(st, "type"), "result");
+    const char *id = xw_node_attr(st, "id");
+    if (id) iq_answered(c, id, xw_node_attr(st, "from"), st, ok, ok ? NULL : error_condition(st));
+}
+
+/* XEP-0199 §4.1: a ping is answered with an empty result. */
+static void on_ping(xw_client *c, const xw_node *st) {
+    reply_iq(c, xw_node_attr(st, "from"), xw_node_attr(st, "id"), NULL, NULL);
+}
+
+/* An IQ no handler took (RFC 6120 §8.2.3, §8.4). */
+static void iq_unhandled(xw_client *c, const xw_node *st, int app_took_it) {
     const char *type = xw_node_attr(st, "type");
     const char *id = xw_node_attr(st, "id");
-    const char *from = xw_node_attr(st, "from");
     if (!type || !id) {
         xw_client_emit_error(c, "bad-request", "dropped an IQ without type or id (RFC 6120 §8.2.3)");
         return;
     }
-    if (!strcmp(type, "get") || !strcmp(type, "set")) {
-        /* RFC 6120 §8.4: answer every request; XEP-0199 §4.1 ping. */
-        const xw_node *payload = xw_node_first_element(st);
-        int ping = payload && !strcmp(type, "get") && !strcmp(payload->name, "ping") && !strcmp(payload->ns, NS_PING);
-        reply_iq(c, from, id, "cancel", ping ? NULL : "service-unavailable");
-        return;
-    }
-    if (!strcmp(type, "result") || !strcmp(type, "error")) {
-        int ok = !strcmp(type, "result");
-        iq_answered(c, id, from, st, ok, ok ? NULL : error_condition(st));
-    }
+    /* Every request is answered; the app answers those its handlers took. */
+    if ((!strcmp(type, "get") || !strcmp(type, "set")) && !app_took_it && c->s.neg == NEG_ONLINE)
+        reply_iq(c, xw_node_attr(st, "from"), id, "cancel", "service-unavailable");
 }
 
 /* ------------------------------------------------- stream management */
@@ -527,23 +535,20 @@ static void on_presence(xw_client *c, const xw_node *st) {
     xw_event_end(&e);
 }
 
-/* Who handles what arrives: by local name (NULL: any) and namespace; the
- * online ones only once the session is online. The first match wins;
- * anything else, once online, reaches the app as a "stanza" event. */
-static const struct {
-    const char *name;
-    const char *ns;
-    int online_only;
-    void (*handle)(xw_client *c, const xw_node *st);
-} HANDLERS[] = {
-    {NULL, XW_NS_SM, 0, on_sm},
-    {"error", XW_NS_STREAMS, 0, on_stream_error},
-    {"features", XW_NS_STREAMS, 0, on_features},
-    {NULL, NS_SASL, 0, on_sasl},
-    {"iq", XW_NS_CLIENT, 0, on_iq},
-    {"message", XW_NS_CLIENT, 1, xw_catchup_on_message},
-    {"presence", XW_NS_CLIENT, 1, on_presence},
-};
+/* The session's own handlers; each feature module registers its own. */
+int xw_session_register(xw_client *c) {
+    xw_dispatch *d = &c->handlers;
+    int rc = xw_dispatch_add(d, NULL, XW_NS_SM, NULL, NULL, NULL, 0, on_sm);
+    if (!rc) rc = xw_dispatch_add(d, "error", XW_NS_STREAMS, NULL, NULL, NULL, 0, on_stream_error);
+    if (!rc) rc = xw_dispatch_add(d, "features", XW_NS_STREAMS, NULL, NULL, NULL, 0, on_features);
+    if (!rc) rc = xw_dispatch_add(d, NULL, NS_SASL, NULL, NULL, NULL, 0, on_sasl);
+    if (!rc) rc = xw_dispatch_add(d, "iq", XW_NS_CLIENT, "result", NULL, NULL, 0, on_iq_answer);
+    if (!rc) rc = xw_dispatch_add(d, "iq", XW_NS_CLIENT, "error", NULL, NULL, 0, on_iq_answer);
+    if (!rc) rc = xw_dispatch_add(d, "iq", XW_NS_CLIENT, "get", "ping", NS_PING, 1, on_ping);
+    if (!rc) rc = xw_dispatch_add(d, "message", XW_NS_CLIENT, NULL, NULL, NULL, 1, xw_catchup_on_message);
+    if (!rc) rc = xw_dispatch_add(d, "presence", XW_NS_CLIENT, NULL, NULL, NULL, 1, on_presence);
+    return rc;
+}
 
 int xw_session_on_stanza(void *ud, xw_node *st, double now_ms) {
     xw_client *c = ud;
@@ -551,12 +556,29 @@ int xw_session_on_stanza(void *ud, xw_node *st, double now_ms) {
     c->now_ms = now_ms;
     /* XEP-0198 §4: every stanza received is handled here, whatever becomes of it. */
     if (s->sm.enabled && xw_sm_is_stanza(st)) s->sm.in++;
-    size_t i = 0;
-    for (; i < sizeof HANDLERS / sizeof *HANDLERS; i++)
-        if ((!HANDLERS[i].name || !strcmp(HANDLERS[i].name, st->name)) && !strcmp(HANDLERS[i].ns, st->ns)) break;
-    if (i < sizeof HANDLERS / sizeof *HANDLERS) {
-        if (!HANDLERS[i].online_only || s->neg == NEG_ONLINE) HANDLERS[i].handle(c, st);
-    } else if (s->neg == NEG_ONLINE) {
+    int core_took_it = 0, app_took_it = 0;
+    for (size_t i = 0; i < c->handlers.n; i++) {
+        const xw_handler *h = &c->handlers.v[i];
+        if ((h->online_only && s->neg != NEG_ONLINE) || !xw_handler_matches(h, st)) continue;
+        if (h->app_id) {
+            /* Every app handler that matches hears of it. */
+            xw_event e;
+            xw_event_begin(&e, &c->events, "stanza");
+            xw_event_int(&e, "handler", h->app_id);
+            xw_event_xml(&e, "xml", st);
+            xw_event_end(&e);
+            app_took_it = 1;
+        } else if (!core_took_it) {
+            h->fn(c, st);
+            core_took_it = 1;
+        }
+    }
+    if (core_took_it) {
+        /* taken */
+    } else if (!strcmp(st->name, "iq") && !strcmp(st->ns, XW_NS_CLIENT)) {
+        iq_unhandled(c, st, app_took_it);
+    } else if (!app_took_it && s->neg == NEG_ONLINE) {
+        /* Nobody's: the app still hears of it, as XML. */
         xw_event e;
         xw_event_begin(&e, &c->events, "stanza");
         xw_event_xml(&e, "xml", st);

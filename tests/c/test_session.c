@@ -208,6 +208,16 @@ static void done(script *s) {
     xw_buf_free(&s->events);
 }
 
+/* A client made like start()'s, not connected. */
+static xw_client *new_alice(const char *jid) {
+    xw_client *c = xw_client_new();
+    CHECK(xw_client_set_option(c, "jid", jid) == 0, "jid option");
+    CHECK(xw_client_set_option(c, "password", "secret") == 0, "password option");
+    CHECK(xw_client_set_option(c, "request_gap_ms", "0") == 0, "request_gap_ms option");
+    CHECK(xw_client_set_option(c, "allow_plain", "1") == 0, "allow_plain option");
+    return c;
+}
+
 static void test_plain_refused_over_http(void) {
     script s;
     start(&s, 0);
@@ -308,6 +318,47 @@ static void test_messages_and_iq(void) {
     CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "late", NULL) == XW_ERR_STATE,
           "nothing is sent after the end");
     done(&s);
+}
+
+/* Extensions: the app's handlers see what they match, an IQ request they
+ * match is left to the app to answer, and raw XML goes out re-serialized,
+ * refused unless it is exactly one well-formed element. */
+static void test_app_handlers_and_raw(void) {
+    script s;
+    go_online(&s);
+    int h = xw_client_add_handler(s.c, "iq", "jabber:client", "query", "urn:example:custom");
+    int m = xw_client_add_handler(s.c, "message", NULL, NULL, "urn:example:ext");
+    CHECK(h > 0 && m > h, "handler ids: %d, %d", h, m);
+    xw_buf_clear(&s.events);
+    reply(&s, "<iq xmlns='jabber:client' type='get' id='c1' from='bob@example.com/x'><query xmlns='urn:example:custom'/></iq>");
+    char want[64];
+    snprintf(want, sizeof want, "{\"type\":\"stanza\",\"handler\":%d,\"xml\":\"<iq ", h);
+    CHECK(strstr(s.events.data, want) != NULL, "the app's handler hears of the IQ: %s", s.events.data);
+    for (int i = 0; i < s.n; i++)
+        CHECK(!strstr(s.bodies[i], "id='c1'"), "RFC 6120 §8.4: the app answers an IQ its handler took, not the core");
+    reply(&s, "<message xmlns='jabber:client' from='bob@example.com/x' id='e1'><body>with ext</body><x xmlns='urn:example:ext'/></message>");
+    snprintf(want, sizeof want, "{\"type\":\"stanza\",\"handler\":%d,", m);
+    CHECK(strstr(s.events.data, want) && strstr(s.events.data, "\"body\":\"with ext\""),
+          "a message an app handler matches is also a message event: %s", s.events.data);
+    CHECK(xw_client_remove_handler(s.c, h) == 0 && xw_client_remove_handler(s.c, h) == XW_ERR_INVALID, "removal");
+    reply(&s, "<iq xmlns='jabber:client' type='get' id='c2' from='bob@example.com/x'><query xmlns='urn:example:custom'/></iq>");
+    flush_until(&s, "id='c2'");
+    CHECK(strstr(last_body(&s), "id='c2'") && strstr(last_body(&s), "service-unavailable"),
+          "RFC 6120 §8.4: with the handler gone, the core answers service-unavailable: %s", last_body(&s));
+
+    const char *raw = "<iq type='result' to='bob@example.com/x' id='c1'><query xmlns='urn:example:custom'>a &amp; b</query></iq>";
+    CHECK(xw_client_send_raw(s.c, raw, strlen(raw)) == 0, "send raw");
+    drain(&s);
+    flush_until(&s, "id='c1'");
+    CHECK(strstr(last_body(&s), "<iq xmlns='jabber:client' type='result' to='bob@example.com/x' id='c1'><query xmlns='urn:example:custom'>a &amp; b</query></iq>") != NULL,
+          "raw XML goes out re-serialized, in jabber:client: %s", last_body(&s));
+    static const char *bad[] = {"<a/><b/>", "text<a/>", "<a>", "<!-- c --><a/>", "</raw></body><body><a/>", "", "<a/>&x;"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(xw_client_send_raw(s.c, bad[i], strlen(bad[i])) == XW_ERR_XML, "RFC 6120 §11: '%s' is refused", bad[i]);
+    done(&s);
+    xw_client *idle = new_alice("alice@example.com");
+    CHECK(xw_client_send_raw(idle, "<a/>", 4) == XW_ERR_STATE, "raw XML needs an online session");
+    xw_client_free(idle);
 }
 
 /* RFC 6120 §8.1.2.1: an answer to a request sent without 'to' (bind here)
@@ -487,15 +538,6 @@ static void test_poison_stanza_skipped(void) {
     done(&s);
 }
 
-/* A client made like start()'s, not connected. */
-static xw_client *new_alice(const char *jid) {
-    xw_client *c = xw_client_new();
-    CHECK(xw_client_set_option(c, "jid", jid) == 0, "jid option");
-    CHECK(xw_client_set_option(c, "password", "secret") == 0, "password option");
-    CHECK(xw_client_set_option(c, "request_gap_ms", "0") == 0, "request_gap_ms option");
-    CHECK(xw_client_set_option(c, "allow_plain", "1") == 0, "allow_plain option");
-    return c;
-}
 
 static void test_resume(void) {
     script s;
@@ -1150,6 +1192,7 @@ int main(void) {
     test_auth_failure();
     test_messages_and_iq();
     test_iq_answer_from();
+    test_app_handlers_and_raw();
     test_stream_error();
     test_options();
     test_limits();
