@@ -94,6 +94,35 @@ void xw_free(void *p);
  *             "recipient-unavailable"); "spoofed-iq",
  *             "spoofed-archive-result", "bad-format", ... for input that
  *             was dropped
+ *   roster    {full, version, items: [{jid, name, subscription, ask,
+ *             groups}]}: the whole roster after each new login (full), or
+ *             the items a push changed (subscription "remove": gone)
+ *   presence  also has contact: {best, resources: [{resource, show,
+ *             status, priority, capsNode, capsVer}]} for available and
+ *             unavailable presence (best: the highest priority, then the
+ *             most available show, then the latest; absent when offline)
+ *   receipt   {from, id}: XEP-0184, one of our messages arrived
+ *   marker    {from, marker: received|displayed|acknowledged, id}: XEP-0333
+ *   chat-state {from, state, thread}: XEP-0085
+ *             (these three with room and nick for a room, carbon for a copy)
+ *   message   also: originId, carbon ("received"/"sent": XEP-0280 copies
+ *             of our other resources' messages), room and nick (XEP-0045),
+ *             history (the token of the query it answers), receiptRequested,
+ *             markable, chatState, errorCondition (type error); a message
+ *             with nothing but a receipt, marker or chat state is not one
+ *   history   {token, ok, condition, complete, first, last, count}: the end
+ *             of a history page (first: ask before it for the older page)
+ *   room-joined {room, nick, role, affiliation}; room-left {room, nick,
+ *             condition: kicked|banned}; room-error {room, nick, condition,
+ *             text}: the join failed (conflict: nickname taken;
+ *             registration-required: members only; not-authorized: wrong
+ *             password; forbidden: banned); room-subject {room, subject, by}
+ *   occupant  {room, nick, jid, role, affiliation, show, status, available,
+ *             self}
+ *   disco-info {token, ok, condition, from, identities: [{category, type,
+ *             name}], features: [var]}: XEP-0030
+ *   blocklist {token, items} for xw_client_blocklist(); {blocked} or
+ *             {unblocked} (empty: all) when the server says it changed
  *   offline   {condition, text}: the client has ended for good
  *             ("disconnected" after xw_client_disconnect()); nothing more
  *             happens but xw_client_free(). */
@@ -152,7 +181,13 @@ void xw_client_free(xw_client *c);
  *                  SCRAM (600000); the derivation runs a few thousand per
  *                  call, see xw_client_next_deadline()
  *   resend_window_ms  how long after a catch-up or a stream resumption
- *                  copies of delivered messages are looked for (120000) */
+ *                  copies of delivered messages are looked for (120000)
+ *   receipts       "0": no XEP-0184 receipt requests on our chat messages
+ *                  and no receipts sent (default "1": asked for, and sent
+ *                  to contacts subscribed to our presence)
+ *   markers        "0": our chat messages are not markable (XEP-0333)
+ *   carbons        "0": no message carbons even where offered (XEP-0280)
+ *   roster         "0": no roster fetch at login (RFC 6121 §2.2) */
 int xw_client_set_option(xw_client *c, const char *name, const char *value);
 
 /* Begins: session creation, SASL, bind, then "online". */
@@ -204,6 +239,44 @@ int xw_client_send_presence(xw_client *c, const char *type, const char *show, co
  * token; its answer arrives as an "iq" event with that token, or with
  * "condition":"timeout" after timeout_ms (0: iq_timeout_ms). */
 int xw_client_ping(xw_client *c, const char *to, double timeout_ms, double now_ms);
+/* ------------------------------------------------- instant messaging
+ * Each returns 0 (or a positive token whose outcome comes as an event with
+ * that token: "iq", or "history", "disco-info", "blocklist"), or
+ * XW_ERR_STATE when not online, XW_ERR_JID / XW_ERR_INVALID for bad input. */
+/* RFC 6121 §2.3: adds or changes a contact; groups one per line (NULL: none). */
+int xw_client_roster_set(xw_client *c, const char *jid, const char *name, const char *groups);
+/* RFC 6121 §2.5: removes a contact (and the subscriptions both ways). */
+int xw_client_roster_remove(xw_client *c, const char *jid);
+/* RFC 6121 §4.2-4.4: our presence (show NULL: available), sent now when
+ * online, and as initial presence at every login; priority -128..127. */
+int xw_client_set_presence(xw_client *c, const char *show, const char *status, int priority);
+/* A contact's presence as JSON {best, resources}; borrowed until the next
+ * call on c; NULL for a bad JID. */
+const char *xw_client_presence_of(xw_client *c, const char *jid);
+/* XEP-0085: a chat state (active, composing, paused, inactive, gone) to
+ * `to`; type chat (NULL) or groupchat. */
+int xw_client_send_chat_state(xw_client *c, const char *to, const char *state, const char *type);
+/* XEP-0333: a marker (received, displayed, acknowledged) for message id. */
+int xw_client_send_marker(xw_client *c, const char *to, const char *id, const char *marker, const char *type);
+/* XEP-0313: a page of the archive of the conversation with `with` (NULL:
+ * all; a room we are in: the room's archive), before archive id `before`
+ * (NULL or "": the latest page), at most max (0: 50; at most 1000). */
+int xw_client_history(xw_client *c, const char *with, const char *before, unsigned max);
+/* XEP-0045 §7.2: joins a room (a bare JID) as nick, with password or NULL,
+ * asking for `history` messages of history (-1: the room's default). The
+ * outcome comes as "room-joined" or "room-error"; rooms are joined again
+ * after every new login. Sent once online if called before. */
+int xw_client_join(xw_client *c, const char *room, const char *nick, const char *password, long history);
+/* XEP-0045 §7.14: leaves a room; "room-left" follows. */
+int xw_client_leave(xw_client *c, const char *room);
+/* XEP-0030 §3: what jid (NULL: our server) is and supports. */
+int xw_client_disco_info(xw_client *c, const char *jid, const char *node);
+/* XEP-0191: blocks / unblocks the JIDs given one per line (unblock with
+ * none: all), and asks for the list. */
+int xw_client_block(xw_client *c, const char *jids);
+int xw_client_unblock(xw_client *c, const char *jids);
+int xw_client_blocklist(xw_client *c);
+
 /* Extensions: the app's handlers for stanzas the core does not handle
  * itself. A stanza that matches one (its element name and namespace, and
  * a child element's name and namespace; NULL matches any, and child_ns

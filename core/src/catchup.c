@@ -111,15 +111,6 @@ static void remember_delivered(xw_client *c, uint64_t archive_key_digest, const 
     }
 }
 
-static void emit_message(xw_client *c, const xw_node *m, const char *stanza_id, const char *delay, int archived) {
-    xw_event e;
-    xw_event_begin(&e, &c->events, "message");
-    xw_im_message_fields(&e, m);
-    xw_event_str(&e, "stanzaId", stanza_id);
-    xw_event_str(&e, "delay", delay);
-    if (archived) xw_event_bool(&e, "archived", 1);
-    xw_event_end(&e);
-}
 
 /* ---------------------------------------------------------------- catch-up */
 
@@ -212,7 +203,7 @@ void xw_catchup_page_done(xw_client *c, const xw_node *iq, int ok) {
         const xw_node *err = xw_node_child(iq, "error", NULL);
         const xw_node *cond = err ? xw_node_child(err, NULL, "urn:ietf:params:xml:ns:xmpp-stanzas") : NULL;
         xw_catchup_finish(c, cond ? cond->name : "undefined-condition", 0);
-    } else if (xw_mam_fin(iq, &complete, &last)) {
+    } else if (xw_mam_fin(iq, &complete, NULL, &last)) {
         xw_catchup_finish(c, "bad-format", 0);
     } else if (complete || !last) {
         xw_catchup_finish(c, NULL, complete);
@@ -269,19 +260,23 @@ static void on_archived(xw_client *c, const xw_node *st) {
     }
     s->mam_delivered++;
     remember_delivered(c, key, archive_id);
-    emit_message(c, m, archive_id, stamp, 1);
+    xw_msg_meta meta = {0};
+    meta.stanza_id = archive_id;
+    meta.delay = stamp;
+    meta.archived = 1;
+    xw_message_deliver(c, m, &meta);
 }
 
-void xw_catchup_on_message(xw_client *c, const xw_node *st) {
-    if (xw_node_child(st, "result", XW_NS_MAM)) {
-        on_archived(c, st);
-        return;
-    }
-    const char *stanza_id = c->archive_jid ? xw_mam_stanza_id(st, c->archive_jid) : NULL;
-    uint64_t key = stanza_id ? archive_key(c, stanza_id) : 0;
-    if (key && xw_keyset_has(&c->archive_ids, key)) return; /* a copy of one delivered */
-    int resend_path = xw_mam_server_delayed(st, c->jid.domain, c->archive_jid);
-    if (copy_in_window(c, st, resend_path)) return;
-    remember_delivered(c, key, stanza_id);
-    emit_message(c, st, stanza_id, NULL, 0);
+void xw_archive_on_result(xw_client *c, const xw_node *st) {
+    if (!xw_history_on_result(c, st)) on_archived(c, st);
+}
+
+int xw_dedup_take(xw_client *c, const xw_node *msg, const char **stanza_id) {
+    *stanza_id = c->archive_jid ? xw_mam_stanza_id(msg, c->archive_jid) : NULL;
+    uint64_t key = *stanza_id ? archive_key(c, *stanza_id) : 0;
+    if (key && xw_keyset_has(&c->archive_ids, key)) return 1; /* a copy of one delivered */
+    int resend_path = xw_mam_server_delayed(msg, c->jid.domain, c->archive_jid);
+    if (copy_in_window(c, msg, resend_path)) return 1;
+    remember_delivered(c, key, *stanza_id);
+    return 0;
 }

@@ -99,6 +99,10 @@ static const num_option NUM_OPTIONS[] = {
     OPT("stream_management", stream_management, F_INT, 0, 1),
     OPT("catch_up", catch_up_enabled, F_INT, 0, 1),
     OPT("reconnect", reconnect, F_INT, 0, 1),
+    OPT("receipts", receipts, F_INT, 0, 1),
+    OPT("markers", markers, F_INT, 0, 1),
+    OPT("carbons", carbons_enabled, F_INT, 0, 1),
+    OPT("roster", roster_enabled, F_INT, 0, 1),
     OPT("wait", bosh_cfg.wait_s, F_UINT, 1, 3600),
     OPT("hold", bosh_cfg.hold, F_UINT, 1, 4),
     OPT("max_retries", bosh_cfg.max_retries, F_UINT, 0, 1000),
@@ -205,6 +209,11 @@ char *xw_client_resource_of(const char *full) {
 static int send_tracked(xw_client *c, const xw_out_msg *m) {
     xw_node *n = NULL;
     int rc = xw_im_build_message(&n, m->to, m->type, m->body, m->id, m->origin_id);
+    /* One-to-one messages ask for a receipt (XEP-0184 §5.1) and may be
+     * marked displayed (XEP-0333 §4). */
+    int one_to_one = m->body && m->type && (!strcmp(m->type, "chat") || !strcmp(m->type, "normal"));
+    if (!rc && one_to_one && c->receipts && !xw_node_add_child(n, "request", XW_NS_RECEIPTS)) rc = XW_ERR_NOMEM;
+    if (!rc && one_to_one && c->markers && !xw_node_add_child(n, "markable", XW_NS_MARKERS)) rc = XW_ERR_NOMEM;
     if (!rc) rc = xw_session_send(c, n, 0);
     xw_node_free(n);
     /* No <r/> after it (XEP-0198 lets the client ask, need not): each one
@@ -403,6 +412,7 @@ xw_client *xw_client_new(void) {
     c->stream_management = 1;
     c->catch_up_enabled = 1;
     c->reconnect = 1;
+    c->receipts = c->markers = c->carbons_enabled = c->roster_enabled = 1;
     c->iq_timeout_ms = 30000;
     c->max_pending_iqs = 256;
     c->outbox.max_queued = 1000;
@@ -421,7 +431,8 @@ xw_client *xw_client_new(void) {
     xw_random_bytes(r, sizeof r);
     /* Random per-client id prefix so ids are not guessable across sessions. */
     xw_format(c->id_prefix, sizeof c->id_prefix, "xw%02x%02x%02x%02x-", r[0], r[1], r[2], r[3]);
-    if (xw_session_register(c)) {
+    if (xw_session_register(c) || xw_message_register(c) || xw_presence_register(c) || xw_roster_register(c) ||
+        xw_disco_register(c) || xw_blocking_register(c)) {
         xw_client_free(c);
         return NULL;
     }
@@ -448,6 +459,11 @@ void xw_client_free(xw_client *c) {
     xw_keyset_free(&c->fresh);
     xw_events_free(&c->events);
     xw_dispatch_free(&c->handlers);
+    xw_roster_free(&c->roster);
+    xw_presence_free(&c->presence);
+    xw_muc_free(&c->muc);
+    xw_history_clear(&c->history);
+    xw_buf_free(&c->scratch);
     xw_buf_free(&c->saved);
     free(c);
 }

@@ -9,6 +9,9 @@
  *              stream management), the dispatch of what arrives, IQs
  *   catchup.c  the archive catch-up that follows a lost session, and
  *              which messages were already delivered (deduplication)
+ * and, each registering handlers for what it owns: message.c (messages,
+ * receipts, markers, chat states, carbons), presence.c, roster.c, muc.c,
+ * history.c, disco.c (with capabilities and carbons), blocking.c
  *
  * An xw_client outlives its BOSH sessions: `s` is one login, begun by
  * xw_session_begin() and ended by xw_session_end(). */
@@ -17,11 +20,17 @@
 
 #include "bosh.h"
 #include "dedup.h"
+#include "disco.h"
 #include "dispatch.h"
 #include "events.h"
+#include "history.h"
 #include "iq.h"
 #include "jid.h"
+#include "message.h"
+#include "muc.h"
 #include "outbox.h"
+#include "presence.h"
+#include "roster.h"
 #include "sasl.h"
 #include "sm.h"
 #include "util.h"
@@ -54,6 +63,8 @@ typedef struct xw_session {
     int catch_up;            /* this login catches up before presence */
     int stream_resumed;      /* this login resumed the lost stream */
     int presence_sent;       /* initial presence is out: the outbox may go */
+    int roster_versioning;   /* the server offers roster versioning (RFC 6121 §2.6.1) */
+    int carbons;             /* message carbons are on (XEP-0280) */
     xw_sm sm;
     xw_iq_table iqs;
     xw_bosh_request req;
@@ -71,6 +82,7 @@ struct xw_client {
     char *jid_str, *password, *resource;
     xw_jid jid;
     int secure, allow_plain, initial_presence, stream_management, catch_up_enabled, reconnect;
+    int receipts, markers, carbons_enabled, roster_enabled;
     xw_bosh_config bosh_cfg;
     xw_xml_limits limits;
     double iq_timeout_ms;
@@ -112,6 +124,13 @@ struct xw_client {
     xw_keyset resent;           /* copies that came by a resend path, in the window */
     xw_keyset fresh;            /* other live messages, in the window */
     double resend_window_until; /* -1: closed */
+
+    /* the instant-messaging state, across sessions */
+    xw_roster roster;
+    xw_presence presence;
+    xw_muc muc;
+    xw_history history;        /* the app's open archive queries (this login) */
+    xw_buf scratch;            /* the last borrowed JSON handed out */
 
     xw_session s;
 };
@@ -165,6 +184,11 @@ void xw_session_derive_step(xw_client *c);
  * max_pending_iqs). */
 int xw_session_iq(xw_client *c, const char *type, const char *to, xw_node *payload, double timeout_ms, xw_iq_fn done,
                   int app);
+/* Answers an IQ request: a result (condition NULL) or an error of that
+ * type and condition (RFC 6120 §8.3). */
+void xw_session_reply_iq(xw_client *c, const char *to, const char *id, const char *error_type, const char *condition);
+/* Answers an IQ request with a result holding payload (taken; may be NULL). */
+void xw_session_reply_result(xw_client *c, const char *to, const char *id, xw_node *payload);
 /* The done of the app's IQs: an "iq" event with the token. */
 void xw_session_iq_app_done(void *owner, const xw_node *answer, int ok, const char *condition, int token);
 /* Registers the session's own handlers (negotiation, IQ answers, ping). */
@@ -173,6 +197,9 @@ XW_MUST_CHECK int xw_session_register(xw_client *c);
 int xw_session_on_stanza(void *ud, xw_node *st, double now_ms);
 int xw_session_on_skip(void *ud, const xw_xml_skipped *sk, double now_ms);
 
+/* --- the feature modules' handlers -------------------------------------- */
+XW_MUST_CHECK int xw_blocking_register(xw_client *c);
+
 /* --- catchup.c --------------------------------------------------------- */
 /* Starts the catch-up: the first archive query. */
 void xw_catchup_start(xw_client *c);
@@ -180,9 +207,12 @@ void xw_catchup_start(xw_client *c);
 void xw_catchup_page_done(xw_client *c, const xw_node *iq, int ok);
 /* Ends the catch-up (complete, or why not), then presence goes out. */
 void xw_catchup_finish(xw_client *c, const char *condition, int complete);
-/* A message stanza while online: an archive result, or a live message
- * delivered unless it is a copy of one already delivered. */
-void xw_catchup_on_message(xw_client *c, const xw_node *st);
+/* An archive result: to the app's history query or the catch-up it answers. */
+void xw_archive_on_result(xw_client *c, const xw_node *st);
+/* A live message about to be delivered: 1 when it is a copy of one
+ * already delivered (drop it); else 0, with *stanza_id set to its archive
+ * id (or NULL), which is remembered as delivered. */
+int xw_dedup_take(xw_client *c, const xw_node *msg, const char **stanza_id);
 /* Keeps resent copies looked for until `until` (ms; -1 until further notice). */
 void xw_dedup_open_window(xw_client *c, double until);
 

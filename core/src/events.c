@@ -34,6 +34,12 @@ void xw_event_xml(xw_event *e, const char *key, const xw_node *n) {
     xw_buf_free(&xml);
 }
 
+void xw_event_json(xw_event *e, const char *key, const char *json, size_t len) {
+    if (e->rc) return;
+    e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":", key);
+    if (!e->rc) e->rc = xw_buf_append(&e->q->pending, json, len);
+}
+
 void xw_event_end(xw_event *e) {
     if (!e->rc) e->rc = xw_buf_append(&e->q->pending, "}", 1);
     if (e->rc && e->q->pending.data) {
@@ -63,4 +69,47 @@ const char *xw_events_take(xw_events *q, size_t *len) {
 void xw_events_free(xw_events *q) {
     xw_buf_free(&q->pending);
     xw_buf_free(&q->out);
+}
+
+/* ----------------------------------------------------------------- JSON */
+
+static void json_member(xw_json *j, const char *key) {
+    if (!j->rc && j->comma) j->rc = xw_buf_append(&j->b, ",", 1);
+    if (!j->rc && key) j->rc = xw_buf_printf(&j->b, "\"%s\":", key);
+}
+
+void xw_json_open(xw_json *j, const char *key, char bracket) {
+    json_member(j, key);
+    if (!j->rc) j->rc = xw_buf_append(&j->b, &bracket, 1);
+    j->comma = 0;
+}
+
+void xw_json_close(xw_json *j, char bracket) {
+    if (!j->rc) j->rc = xw_buf_append(&j->b, &bracket, 1);
+    j->comma = 1;
+}
+
+void xw_json_str(xw_json *j, const char *key, const char *value) {
+    if (!value) return;
+    json_member(j, key);
+    if (!j->rc) j->rc = xw_buf_append_json_string(&j->b, value, strlen(value));
+    j->comma = 1;
+}
+
+void xw_json_int(xw_json *j, const char *key, long long value) {
+    json_member(j, key);
+    if (!j->rc) j->rc = value < 0 ? xw_buf_printf(&j->b, "-%llu", (unsigned long long)-value)
+                                  : xw_buf_printf(&j->b, "%llu", (unsigned long long)value);
+    j->comma = 1;
+}
+
+void xw_json_bool(xw_json *j, const char *key, int value) {
+    json_member(j, key);
+    if (!j->rc) j->rc = xw_buf_append_str(&j->b, value ? "true" : "false");
+    j->comma = 1;
+}
+
+void xw_json_free(xw_json *j) {
+    xw_buf_free(&j->b);
+    j->rc = j->comma = 0;
 }

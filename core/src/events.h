@@ -31,8 +31,27 @@ void xw_event_int(xw_event *e, const char *key, long long value);
 void xw_event_bool(xw_event *e, const char *key, int value);
 /* ,"key":"<the node serialized>" */
 void xw_event_xml(xw_event *e, const char *key, const xw_node *n);
+/* ,"key":<json> where json is valid JSON text (built with xw_json). */
+void xw_event_json(xw_event *e, const char *key, const char *json, size_t len);
 /* Closes the event, or removes it if any field failed. */
 void xw_event_end(xw_event *e);
+
+/* JSON arrays and objects for event fields, built in a buffer. The first
+ * failure sticks in rc; later calls then do nothing. `key` is NULL for the
+ * elements of an array. */
+typedef struct xw_json {
+    xw_buf b;
+    int rc;
+    int comma; /* a value came last: the next one needs a comma */
+} xw_json;
+
+void xw_json_open(xw_json *j, const char *key, char bracket);
+void xw_json_close(xw_json *j, char bracket);
+/* A string member; nothing when value is NULL. */
+void xw_json_str(xw_json *j, const char *key, const char *value);
+void xw_json_int(xw_json *j, const char *key, long long value);
+void xw_json_bool(xw_json *j, const char *key, int value);
+void xw_json_free(xw_json *j);
 
 /* The events since the last call, as a JSON array; borrowed until the next
  * call. *len gets its length in bytes. */

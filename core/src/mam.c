@@ -72,15 +72,21 @@ const xw_node *xw_mam_result(const xw_node *msg, const char **queryid, const cha
     return inner;
 }
 
-int xw_mam_fin(const xw_node *iq, int *complete, const char **last) {
+/* The archive ids we page with are plain tokens: one text node. */
+static const char *rsm_id(const xw_node *set, const char *name) {
+    const xw_node *n = xw_node_child(set, name, NS_RSM);
+    const xw_node *text = n ? n->first_child : NULL;
+    return text && !text->name && !text->next && text->text_len ? text->text : NULL;
+}
+
+int xw_mam_fin(const xw_node *iq, int *complete, const char **first, const char **last) {
     const xw_node *fin = xw_node_child(iq, "fin", XW_NS_MAM);
     if (!fin) return XW_ERR_PROTOCOL;
     const char *c = xw_node_attr(fin, "complete");
     *complete = c && (!strcmp(c, "true") || !strcmp(c, "1"));
-    const xw_node *l = xw_node_child(xw_node_child(fin, "set", NS_RSM), "last", NS_RSM);
-    const xw_node *text = l ? l->first_child : NULL;
-    /* The archive ids we page with are plain tokens: one text node. */
-    *last = text && !text->name && !text->next && text->text_len ? text->text : NULL;
+    const xw_node *set = xw_node_child(fin, "set", NS_RSM);
+    if (first) *first = rsm_id(set, "first");
+    *last = rsm_id(set, "last");
     return XW_OK;
 }
 

@@ -25,9 +25,11 @@ const xw_node *xw_mam_result(const xw_node *msg, const char **queryid, const cha
                              const char **stamp);
 
 /* Reads <fin/> from the query's IQ result: *complete is 1 when the server
- * says the page is the last; *last (borrowed) the archive id to page after,
- * or NULL. Returns 0, or XW_ERR_PROTOCOL when there is no <fin/>. */
-int xw_mam_fin(const xw_node *iq, int *complete, const char **last);
+ * says the page is the last (or, paging back, the first); *first and
+ * *last (borrowed; first may be NULL to skip) the archive ids of the
+ * page's ends, or NULL. Returns 0, or XW_ERR_PROTOCOL when there is no
+ * <fin/>. */
+int xw_mam_fin(const xw_node *iq, int *complete, const char **first, const char **last);
 
 /* The XEP-0359 stanza-id our archive (`archive_jid`, our bare JID) put on
  * a live message, or NULL. Only by='archive_jid' counts: the server strips

@@ -80,6 +80,16 @@ const char *xw_client_save(xw_client *c) {
     if (!rc) rc = xw_buf_append_str(b, ">");
     if (!rc && online) rc = xw_bosh_save_requests(s->bosh, NS_RESUME, b);
     if (!rc) rc = save_outbox(c, b);
+    /* The instant-messaging state: the roster (with its version, so the
+     * next login asks only for changes), presence, rooms. */
+    enum { NPARTS = 3 };
+    xw_node *parts[NPARTS] = {c->roster.have ? xw_roster_save(&c->roster, NS_RESUME) : NULL,
+                        xw_presence_save(&c->presence, NS_RESUME), xw_muc_save(&c->muc, NS_RESUME)};
+    for (size_t i = 0; i < NPARTS; i++) {
+        if (!rc && parts[i]) rc = xw_node_serialize(parts[i], XW_NS_HTTPBIND, b);
+        else if (!rc && (i > 0 || c->roster.have)) rc = XW_ERR_NOMEM;
+        xw_node_free(parts[i]);
+    }
     if (!rc) rc = xw_buf_append_str(b, "</body>");
     if (rc) {
         xw_buf_clear(b);
@@ -155,6 +165,12 @@ static int on_saved_child(void *ud, xw_node *n) {
                            : XW_ERR_PROTOCOL;
         else if (!rc && !strcmp(n->name, "queued"))
             rc = !c->s.bosh ? XW_ERR_PROTOCOL : text.len ? xw_bosh_queue(c->s.bosh, text.data, text.len) : XW_OK;
+        else if (!rc && !strcmp(n->name, "roster"))
+            rc = xw_roster_restore(&c->roster, n);
+        else if (!rc && !strcmp(n->name, "presence-state"))
+            rc = xw_presence_restore(&c->presence, n);
+        else if (!rc && !strcmp(n->name, "rooms"))
+            rc = xw_muc_restore(&c->muc, n);
         else if (!rc && !strcmp(n->name, "message")) {
             unsigned long seq = 0;
             xw_out_msg m = {0};
@@ -186,6 +202,9 @@ static int on_saved_child(void *ud, xw_node *n) {
 static void forget_saved(xw_client *c) {
     xw_session_end(c);
     xw_outbox_free(&c->outbox);
+    xw_roster_free(&c->roster);
+    xw_presence_free(&c->presence);
+    xw_muc_free(&c->muc);
     free(c->catch_up_after);
     free(c->lost_resource);
     free(c->sm_resume_id);
@@ -224,6 +243,10 @@ int xw_client_resume(xw_client *c, const char *saved, size_t len, double now_ms)
         c->s.presence_sent = 1;
         c->resuming_saved = 1;
         xw_client_went_online(c, 1);
+        /* The new page's app learns what the old one knew. */
+        if (c->roster.have) xw_roster_emit_full(c);
+        xw_presence_emit_restored(c);
+        xw_muc_emit_restored(c);
         return XW_OK;
     }
     /* Only the account's continuity was saved (the page went while

@@ -289,6 +289,7 @@ static void on_bind_features(xw_client *c, const xw_node *features) {
     /* RFC 3921 session establishment, only where the server still requires it. */
     s->session_required = sess && !xw_node_child(sess, "optional", NULL);
     s->sm_offered = c->stream_management && xw_node_child(features, "sm", XW_NS_SM) != NULL;
+    s->roster_versioning = xw_node_child(features, "ver", "urn:xmpp:features:rosterver") != NULL;
     if (s->sm_offered && c->sm_resume_id && c->sm_resume_jid) send_sm_resume(c);
     else send_bind(c);
 }
@@ -302,13 +303,15 @@ static void send_sm_nonza(xw_client *c, xw_node *n, int rc) {
 void xw_session_send_presence(xw_client *c) {
     xw_session *s = &c->s;
     if (c->initial_presence) {
+        /* RFC 6121 §4.2: ours, as the app last set it, with capabilities. */
         xw_node *p = NULL;
-        int rc = xw_im_build_presence(&p, NULL, NULL, NULL, NULL);
+        int rc = xw_presence_build_own(c, &p);
         if (!rc) rc = xw_session_send(c, p, 0);
         if (rc) xw_client_emit_error(c, "internal-error", "could not send initial presence");
         xw_node_free(p);
     }
     s->presence_sent = 1;
+    xw_muc_rejoin(c);
     xw_client_flush_outbox(c);
 }
 
@@ -327,6 +330,10 @@ static void go_online(xw_client *c) {
             s->sm.out = 0;
         }
     }
+    /* A new login: everyone's presence comes again after ours. */
+    xw_presence_clear_contacts(&c->presence);
+    if (c->roster_enabled) xw_roster_fetch(c); /* RFC 6121 §2.2: before presence */
+    xw_disco_server(c);
     if (s->catch_up) xw_catchup_start(c);
     else xw_session_send_presence(c);
 }
@@ -376,14 +383,28 @@ static void bind_done(void *owner, const xw_node *st, int ok, const char *condit
 
 /* ------------------------------------------------------------- IQs */
 
-static void reply_iq(xw_client *c, const char *to, const char *id, const char *error_type, const char *condition) {
-    xw_node *iq = new_iq(condition ? "error" : "result", id, to);
+void xw_session_reply_result(xw_client *c, const char *to, const char *id, xw_node *payload) {
+    xw_node *iq = new_iq("result", id, to);
     int rc = iq ? XW_OK : XW_ERR_NOMEM;
-    if (!rc && condition) {
-        xw_node *err = xw_node_add_child(iq, "error", NULL);
-        rc = err ? xw_node_set_attr(err, "type", error_type) : XW_ERR_NOMEM;
-        if (!rc && !xw_node_add_child(err, condition, NS_STANZAS)) rc = XW_ERR_NOMEM;
+    if (!rc && payload) {
+        xw_node_append(iq, payload);
+        payload = NULL;
     }
+    if (!rc) rc = xw_session_send(c, iq, 0);
+    xw_node_free(iq);
+    xw_node_free(payload);
+    if (rc) xw_client_emit_error(c, "resource-constraint", "could not answer an IQ request");
+}
+
+void xw_session_reply_iq(xw_client *c, const char *to, const char *id, const char *error_type, const char *condition) {
+    if (!condition) {
+        xw_session_reply_result(c, to, id, NULL);
+        return;
+    }
+    xw_node *iq = new_iq("error", id, to);
+    xw_node *err = iq ? xw_node_add_child(iq, "error", NULL) : NULL;
+    int rc = err ? xw_node_set_attr(err, "type", error_type) : XW_ERR_NOMEM;
+    if (!rc && !xw_node_add_child(err, condition, NS_STANZAS)) rc = XW_ERR_NOMEM;
     if (!rc) rc = xw_session_send(c, iq, 0);
     xw_node_free(iq);
     if (rc) xw_client_emit_error(c, "resource-constraint", "could not answer an IQ request");
@@ -416,7 +437,7 @@ static void on_iq_answer(xw_client *c, const xw_node *st) {
 
 /* XEP-0199 §4.1: a ping is answered with an empty result. */
 static void on_ping(xw_client *c, const xw_node *st) {
-    reply_iq(c, xw_node_attr(st, "from"), xw_node_attr(st, "id"), NULL, NULL);
+    xw_session_reply_iq(c, xw_node_attr(st, "from"), xw_node_attr(st, "id"), NULL, NULL);
 }
 
 /* An IQ no handler took (RFC 6120 §8.2.3, §8.4). */
@@ -429,7 +450,7 @@ static void iq_unhandled(xw_client *c, const xw_node *st, int app_took_it) {
     }
     /* Every request is answered; the app answers those its handlers took. */
     if ((!strcmp(type, "get") || !strcmp(type, "set")) && !app_took_it && c->s.neg == NEG_ONLINE)
-        reply_iq(c, xw_node_attr(st, "from"), id, "cancel", "service-unavailable");
+        xw_session_reply_iq(c, xw_node_attr(st, "from"), id, "cancel", "service-unavailable");
 }
 
 /* ------------------------------------------------- stream management */
@@ -528,12 +549,6 @@ static void on_sasl(xw_client *c, const xw_node *st) {
     else if (!strcmp(st->name, "failure")) sasl_failure(c, st);
 }
 
-static void on_presence(xw_client *c, const xw_node *st) {
-    xw_event e;
-    xw_event_begin(&e, &c->events, "presence");
-    xw_im_presence_fields(&e, st);
-    xw_event_end(&e);
-}
 
 /* The session's own handlers; each feature module registers its own. */
 int xw_session_register(xw_client *c) {
@@ -545,8 +560,6 @@ int xw_session_register(xw_client *c) {
     if (!rc) rc = xw_dispatch_add(d, "iq", XW_NS_CLIENT, "result", NULL, NULL, 0, on_iq_answer);
     if (!rc) rc = xw_dispatch_add(d, "iq", XW_NS_CLIENT, "error", NULL, NULL, 0, on_iq_answer);
     if (!rc) rc = xw_dispatch_add(d, "iq", XW_NS_CLIENT, "get", "ping", NS_PING, 1, on_ping);
-    if (!rc) rc = xw_dispatch_add(d, "message", XW_NS_CLIENT, NULL, NULL, NULL, 1, xw_catchup_on_message);
-    if (!rc) rc = xw_dispatch_add(d, "presence", XW_NS_CLIENT, NULL, NULL, NULL, 1, on_presence);
     return rc;
 }
 
@@ -612,7 +625,7 @@ int xw_session_on_skip(void *ud, const xw_xml_skipped *sk, double now_ms) {
     xw_buf_free(&text);
     if (is_iq && sk->id && sk->type) {
         if (!strcmp(sk->type, "get") || !strcmp(sk->type, "set"))
-            reply_iq(c, sk->from, sk->id, "modify", "policy-violation"); /* RFC 6120 §8.3.3.12 */
+            xw_session_reply_iq(c, sk->from, sk->id, "modify", "policy-violation"); /* RFC 6120 §8.3.3.12 */
         else if (!strcmp(sk->type, "result") || !strcmp(sk->type, "error"))
             iq_answered(c, sk->id, sk->from, NULL, 0, "policy-violation");
     }
@@ -646,6 +659,7 @@ void xw_session_end(xw_client *c) {
     free(s->fail_text);
     xw_sm_free(&s->sm);
     xw_iq_free(&s->iqs);
+    xw_history_clear(&c->history);
     free(s->mam_queryid);
     memset(s, 0, sizeof *s);
 }

@@ -164,7 +164,10 @@ export async function startFakeCM(opts = {}) {
         pending.push(`<iq xmlns='jabber:client' type='result' id='${id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>` +
           `<jid>${cfg.jid}</jid></bind></iq>`);
       } else if (stanza.startsWith('<iq') && stanza.includes("type='get'")) {
-        pending.push(`<iq xmlns='jabber:client' type='result' id='${id}' from='localhost'/>`);
+        // Answered by whom it was sent to; a request to our own account
+        // (no 'to') is answered with no 'from' (RFC 6120 §8.1.2.1).
+        const to = /^<iq\b[^>]*\sto='([^']*)'/.exec(stanza)?.[1];
+        pending.push(`<iq xmlns='jabber:client' type='result' id='${id}'${to ? ` from='${to}'` : ''}/>`);
       }
     }
     hold(req, res);
