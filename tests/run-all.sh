@@ -21,7 +21,7 @@ cmake --build build/asan -j2 >/dev/null
 ctest --test-dir build/asan --output-on-failure
 
 echo "== native unit tests under valgrind (no leaks, no invalid accesses)"
-for t in test_xml test_jid test_sasl test_bosh test_session; do
+for t in test_xml test_jid test_sasl test_bosh test_session test_im; do
   valgrind -q --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=1 "build/native/$t" >/dev/null
 done
 echo "valgrind: clean"

@@ -1,0 +1,403 @@
+/* test_im.c: the instant-messaging layer against a scripted connection
+ * manager: roster (RFC 6121 §2), presence (§4), receipts (XEP-0184),
+ * markers (XEP-0333), chat states (XEP-0085), carbons (XEP-0280), history
+ * (XEP-0313), group chat (XEP-0045), discovery and capabilities (XEP-0030,
+ * XEP-0115), blocking (XEP-0191), and what a page keeps across reloads.
+ * Every rule against forgery is checked with mallory's forged stanza. */
+#include "script.h"
+#include "sha1.h"
+
+#define FEATURES_BIND_VER "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>"
+
+/* Online with these answers to the login's roster get and server disco. */
+/* The last request of the login, before online_with() answers it. */
+static char online_body[2048];
+
+static void online_with(script *s, const char *roster_items, const char *server_features) {
+    bind_features = FEATURES_BIND_VER;
+    log_in(s);
+    CHECK(request_with(s, "<query xmlns='jabber:iq:roster' ver=''/>") >= 0,
+          "RFC 6121 §2.6.2: with versioning offered and nothing held, the roster get says ver=''");
+    char roster[48], disco[48], buf[4096];
+    snprintf(online_body, sizeof online_body, "%s", last_body(s));
+    iq_id_with(s, "jabber:iq:roster", roster, sizeof roster);
+    iq_id_with(s, "disco#info", disco, sizeof disco);
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s'><query xmlns='jabber:iq:roster' ver='v1'>%s</query></iq>"
+             "<iq xmlns='jabber:client' type='result' id='%s' from='example.com'><query xmlns='http://jabber.org/protocol/disco#info'>"
+             "<identity category='server' type='im'/>%s</query></iq>", roster, roster_items, disco, server_features);
+    reply(s, buf);
+}
+
+/* Answers the oldest request with a stanza, and returns the events it gave. */
+static const char *events_of(script *s, const char *payload) {
+    xw_buf_clear(&s->events);
+    reply(s, payload);
+    return s->events.data ? s->events.data : "";
+}
+
+static void test_roster(void) {
+    script s;
+    online_with(&s, "<item jid='bob@example.com' name='Bob' subscription='both'><group>Friends</group><group>Work</group></item>"
+                    "<item jid='carol@example.com' subscription='none' ask='subscribe'/>", "");
+    CHECK(strstr(s.events.data, "{\"type\":\"roster\",\"full\":true,\"version\":\"v1\",\"items\":[{\"jid\":\"bob@example.com\",\"name\":\"Bob\","
+                 "\"subscription\":\"both\",\"groups\":[\"Friends\",\"Work\"]},{\"jid\":\"carol@example.com\",\"subscription\":\"none\",\"ask\":true,\"groups\":[]}]}") != NULL,
+          "RFC 6121 §2.1.2: the roster as an event, with its version: %s", s.events.data);
+    /* A push from our account (no 'from'): answered, applied, an event. */
+    const char *ev = events_of(&s, "<iq xmlns='jabber:client' type='set' id='push1'><query xmlns='jabber:iq:roster' ver='v2'>"
+                                   "<item jid='dave@example.com' name='Dave' subscription='to'/></query></iq>");
+    CHECK(strstr(ev, "{\"type\":\"roster\",\"full\":false,\"version\":\"v2\",\"items\":[{\"jid\":\"dave@example.com\",\"name\":\"Dave\",\"subscription\":\"to\"") != NULL,
+          "RFC 6121 §2.1.6: a push changes one item: %s", ev);
+    flush_until(&s, "id='push1'");
+    CHECK(strstr(last_body(&s), "<iq xmlns='jabber:client' type='result' id='push1'/>") != NULL,
+          "RFC 6121 §2.1.6: the push is acknowledged: %s", last_body(&s));
+    /* mallory's forged push: refused, nothing changes. */
+    ev = events_of(&s, "<iq xmlns='jabber:client' type='set' id='evil' from='mallory@evil.example/x'><query xmlns='jabber:iq:roster'>"
+                       "<item jid='mallory@evil.example' subscription='both'/></query></iq>");
+    CHECK(strstr(ev, "spoofed-roster-push") && !strstr(ev, "\"type\":\"roster\""),
+          "RFC 6121 §2.1.6 (CVE-2015-8688 class): a roster push not from our account is ignored: %s", ev);
+    flush_until(&s, "id='evil'");
+    CHECK(strstr(last_body(&s), "id='evil'") && strstr(last_body(&s), "<service-unavailable "),
+          "RFC 6121 §2.1.6: and answered with an error: %s", last_body(&s));
+    /* A removal. */
+    ev = events_of(&s, "<iq xmlns='jabber:client' type='set' id='push2'><query xmlns='jabber:iq:roster' ver='v3'>"
+                       "<item jid='carol@example.com' subscription='remove'/></query></iq>");
+    CHECK(strstr(ev, "{\"jid\":\"carol@example.com\",\"subscription\":\"remove\"}") != NULL, "RFC 6121 §2.5: removal: %s", ev);
+    /* The app's changes. */
+    int t = xw_client_roster_set(s.c, "erin@example.com", "Erin", "A\nB");
+    drain(&s);
+    flush_until(&s, "erin@example.com");
+    CHECK(t > 0 && strstr(last_body(&s), "<query xmlns='jabber:iq:roster'><item jid='erin@example.com' name='Erin'><group>A</group><group>B</group></item></query>"),
+          "RFC 6121 §2.3: a roster set: %s", last_body(&s));
+    t = xw_client_roster_remove(s.c, "dave@example.com");
+    drain(&s);
+    flush_until(&s, "dave@example.com");
+    CHECK(t > 0 && strstr(last_body(&s), "<item jid='dave@example.com' subscription='remove'/>"), "RFC 6121 §2.5.2: a removal: %s", last_body(&s));
+    CHECK(xw_client_roster_set(s.c, "not a jid@", NULL, NULL) == XW_ERR_JID, "RFC 7622: a bad JID is refused");
+    /* The next login asks for the changes since the version held; an empty
+     * result means none, and the roster held is handed over whole. */
+    lose_session(&s);
+    bind_features = FEATURES_BIND_VER;
+    next_login(&s);
+    negotiate(&s, "web");
+    CHECK(request_with(&s, "<query xmlns='jabber:iq:roster' ver='v3'/>") >= 0, "RFC 6121 §2.6.2: the version held is sent");
+    char roster[48], buf[256];
+    iq_id_with(&s, "jabber:iq:roster", roster, sizeof roster);
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s'/>", roster);
+    ev = events_of(&s, buf);
+    CHECK(strstr(ev, "{\"type\":\"roster\",\"full\":true,\"version\":\"v3\",\"items\":[{\"jid\":\"bob@example.com\"") != NULL,
+          "RFC 6121 §2.6.3: nothing changed: the roster held, whole: %s", ev);
+    done(&s);
+}
+
+static void test_presence(void) {
+    script s;
+    online_with(&s, "<item jid='bob@example.com' subscription='both'/>", "");
+    const char *ev = events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/phone'><show>away</show><priority>5</priority>"
+                                   "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v'/></presence>"
+                                   "<presence xmlns='jabber:client' from='bob@example.com/desk'><status>at work</status><priority>5</priority></presence>");
+    CHECK(strstr(ev, "\"contact\":{\"best\":{\"resource\":\"desk\",\"status\":\"at work\",\"priority\":5}") != NULL,
+          "RFC 6121 §4.7.2: with equal priorities, the more available show is best: %s", ev);
+    const char *pj = xw_client_presence_of(s.c, "bob@example.com");
+    CHECK(pj && strstr(pj, "\"resource\":\"phone\",\"show\":\"away\",\"priority\":5,\"capsNode\":\"n\",\"capsVer\":\"v\""),
+          "XEP-0115: every resource, with its capabilities: %s", pj ? pj : "");
+    ev = events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/desk' type='unavailable'/>");
+    CHECK(strstr(ev, "\"contact\":{\"best\":{\"resource\":\"phone\"") != NULL, "RFC 6121 §4.5: unavailable: the other is best: %s", ev);
+    ev = events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/phone' type='unavailable'/>");
+    CHECK(strstr(ev, "\"contact\":{\"resources\":[]}") != NULL, "none left: no best: %s", ev);
+    ev = events_of(&s, "<presence xmlns='jabber:client' from='carol@example.com' type='subscribe'/>");
+    CHECK(strstr(ev, "\"presenceType\":\"subscribe\"") != NULL, "RFC 6121 §3.1.3: a subscription request reaches the app: %s", ev);
+    CHECK(xw_client_set_presence(s.c, "dnd", "busy", 3) == 0, "set presence");
+    drain(&s);
+    flush_until(&s, "<show>dnd</show>");
+    CHECK(strstr(last_body(&s), "<presence xmlns='jabber:client'><show>dnd</show><status>busy</status><priority>3</priority><c xmlns='http://jabber.org/protocol/caps'") != NULL,
+          "RFC 6121 §4.4: our presence changes at once, with caps: %s", last_body(&s));
+    CHECK(xw_client_set_presence(s.c, "sleeping", NULL, 0) == XW_ERR_INVALID && xw_client_set_presence(s.c, NULL, NULL, 200) == XW_ERR_INVALID,
+          "RFC 6121 §4.7.2: show values and priority range are checked");
+    done(&s);
+}
+
+/* Receipts, markers, chat states; our messages ask for a receipt. */
+static void test_receipts_markers_states(void) {
+    script s;
+    online_with(&s, "<item jid='bob@example.com' subscription='both'/>", "");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "hi", "m1") == 0, "send");
+    drain(&s);
+    flush_until(&s, "id='m1'");
+    CHECK(strstr(last_body(&s), "<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/>") != NULL,
+          "XEP-0184 §5.1, XEP-0333 §4: our chat messages ask for a receipt and are markable: %s", last_body(&s));
+    const char *ev = events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/x' id='r1'><received xmlns='urn:xmpp:receipts' id='m1'/></message>"
+                                   "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='k1'><displayed xmlns='urn:xmpp:chat-markers:0' id='m1'/></message>"
+                                   "<message xmlns='jabber:client' from='bob@example.com/x' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/><no-store xmlns='urn:xmpp:hints'/></message>");
+    CHECK(strstr(ev, "{\"type\":\"receipt\",\"from\":\"bob@example.com/x\",\"id\":\"m1\"}") &&
+              strstr(ev, "{\"type\":\"marker\",\"from\":\"bob@example.com/x\",\"marker\":\"displayed\",\"id\":\"m1\"}") &&
+              strstr(ev, "{\"type\":\"chat-state\",\"from\":\"bob@example.com/x\",\"state\":\"composing\"}") &&
+              !strstr(ev, "\"type\":\"message\""),
+          "XEP-0184 §4, XEP-0333, XEP-0085 §5: events of their own, and no empty message events: %s", ev);
+    /* A receipt goes back to a contact who sees our presence anyway. */
+    ev = events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='b1'><body>ping me</body><request xmlns='urn:xmpp:receipts'/><active xmlns='http://jabber.org/protocol/chatstates'/></message>");
+    CHECK(strstr(ev, "\"receiptRequested\":true") && strstr(ev, "\"chatState\":\"active\"") && strstr(ev, "\"type\":\"chat-state\""),
+          "the message event says what it carries: %s", ev);
+    flush_until(&s, "<received ");
+    CHECK(strstr(last_body(&s), "to='bob@example.com/x'") && strstr(last_body(&s), "<received xmlns='urn:xmpp:receipts' id='b1'/>"),
+          "XEP-0184 §5.4: a receipt when asked: %s", last_body(&s));
+    /* Not to a stranger: it would tell him we are online (XEP-0184 §8). */
+    reply(&s, "<message xmlns='jabber:client' from='mallory@evil.example/x' type='chat' id='s1'><body>are you there?</body><request xmlns='urn:xmpp:receipts'/></message>");
+    for (int i = 0; i < 3; i++) reply(&s, "");
+    for (int i = 0; i < s.n; i++)
+        CHECK(!strstr(s.bodies[i], "id='s1'"), "XEP-0184 §8: no receipt to someone without a subscription to our presence");
+    CHECK(xw_client_send_chat_state(s.c, "bob@example.com", "paused", NULL) == 0, "chat state");
+    CHECK(xw_client_send_marker(s.c, "bob@example.com", "b1", "displayed", NULL) == 0, "marker");
+    drain(&s);
+    flush_until(&s, "<displayed ");
+    CHECK(strstr(last_body(&s), "<paused xmlns='http://jabber.org/protocol/chatstates'/><no-store xmlns='urn:xmpp:hints'/>") &&
+              strstr(last_body(&s), "<displayed xmlns='urn:xmpp:chat-markers:0' id='b1'/>"),
+          "XEP-0085 §5.5, XEP-0333 §4: what we send: %s", last_body(&s));
+    CHECK(xw_client_send_chat_state(s.c, "bob@example.com", "typing", NULL) == XW_ERR_INVALID, "XEP-0085 §4: unknown state refused");
+    done(&s);
+}
+
+static void test_carbons(void) {
+    script s;
+    online_with(&s, "", "<feature var='urn:xmpp:carbons:2'/>");
+    flush_until(&s, "urn:xmpp:carbons:2");
+    CHECK(strstr(last_body(&s), "<enable xmlns='urn:xmpp:carbons:2'/>") != NULL, "XEP-0280 §4: enabled where offered: %s", last_body(&s));
+    const char *ev = events_of(&s, "<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web'><received xmlns='urn:xmpp:carbons:2'>"
+                                   "<forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com/phone' type='chat' id='c1'><body>to my phone</body></message></forwarded></received></message>"
+                                   "<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web'><sent xmlns='urn:xmpp:carbons:2'>"
+                                   "<forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@example.com/phone' to='bob@example.com' type='chat' id='c2'><body>from my phone</body></message></forwarded></sent></message>");
+    CHECK(strstr(ev, "\"body\":\"to my phone\"") && strstr(ev, "\"carbon\":\"received\"") && strstr(ev, "\"body\":\"from my phone\"") &&
+              strstr(ev, "\"carbon\":\"sent\""),
+          "XEP-0280 §6: copies from our own account, marked: %s", ev);
+    ev = events_of(&s, "<message xmlns='jabber:client' from='mallory@evil.example/x' to='alice@example.com/web'><sent xmlns='urn:xmpp:carbons:2'>"
+                       "<forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@example.com/phone' to='mallory@evil.example' type='chat'><body>I owe you</body></message></forwarded></sent></message>");
+    CHECK(strstr(ev, "spoofed-carbon") && !strstr(ev, "I owe you"), "XEP-0280 §11 (CVE-2017-5589 class): a forged carbon is dropped: %s", ev);
+    /* A forwarded message without the carbon wrapper is the sender's, never ours. */
+    ev = events_of(&s, "<message xmlns='jabber:client' from='mallory@evil.example/x' type='chat'><forwarded xmlns='urn:xmpp:forward:0'>"
+                       "<message xmlns='jabber:client' from='alice@example.com/phone' to='mallory@evil.example'><body>I said so</body></message></forwarded></message>");
+    CHECK(strstr(ev, "\"from\":\"mallory@evil.example/x\"") && !strstr(ev, "\"carbon\"") && !strstr(ev, "\"body\":\"I said so\""),
+          "a forwarded message is not shown as ours: %s", ev);
+    done(&s);
+}
+
+static void test_history(void) {
+    script s;
+    online_with(&s, "", "");
+    int t = xw_client_history(s.c, "bob@example.com", NULL, 2);
+    drain(&s);
+    flush_until(&s, "urn:xmpp:mam:2");
+    CHECK(t > 0 && strstr(last_body(&s), "<field var='with'><value>bob@example.com</value></field>") &&
+              strstr(last_body(&s), "<set xmlns='http://jabber.org/protocol/rsm'><max>2</max><before/></set>"),
+          "XEP-0313 §4.1.1 + XEP-0059 §2.5: the latest page of the conversation: %s", last_body(&s));
+    char qid[48], iqid[48], buf[1024];
+    const char *q = strstr(last_body(&s), "queryid='");
+    snprintf(qid, sizeof qid, "%.*s", q ? (int)strcspn(q + 9, "'") : 0, q ? q + 9 : "");
+    iq_id_with(&s, "urn:xmpp:mam:2", iqid, sizeof iqid);
+    static const char *res = "<message xmlns='jabber:client'%s><result xmlns='urn:xmpp:mam:2' queryid='%s' id='%s'><forwarded xmlns='urn:xmpp:forward:0'>"
+                             "<delay xmlns='urn:xmpp:delay' stamp='2026-11-24T10:00:00Z'/><message xmlns='jabber:client' from='bob@example.com/x' type='chat'><body>%s</body></message></forwarded></result></message>";
+    snprintf(buf, sizeof buf, res, "", qid, "H1", "older");
+    const char *ev = events_of(&s, buf);
+    CHECK(strstr(ev, "\"body\":\"older\"") && strstr(ev, "\"stanzaId\":\"H1\"") && strstr(ev, "\"archived\":true") &&
+              strstr(ev, "\"delay\":\"2026-11-24T10:00:00Z\"") && strstr(ev, "\"history\":"),
+          "XEP-0313 §5: a history result, with its query's token: %s", ev);
+    snprintf(buf, sizeof buf, res, " from='mallory@evil.example'", qid, "F1", "forged");
+    ev = events_of(&s, buf);
+    CHECK(strstr(ev, "spoofed-archive-result") && !strstr(ev, "forged"), "XEP-0313 §9.2 (CVE-2019-16237 class): not from our archive: dropped: %s", ev);
+    snprintf(buf, sizeof buf, res, "", "unknown-query", "F2", "forged2");
+    ev = events_of(&s, buf);
+    CHECK(strstr(ev, "spoofed-archive-result") && !strstr(ev, "forged2"), "XEP-0313 §9.2: an unknown queryid: dropped: %s", ev);
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s'><fin xmlns='urn:xmpp:mam:2' complete='true'>"
+             "<set xmlns='http://jabber.org/protocol/rsm'><first>H1</first><last>H1</last></set></fin></iq>", iqid);
+    ev = events_of(&s, buf);
+    char want[96];
+    snprintf(want, sizeof want, "{\"type\":\"history\",\"token\":%d,\"ok\":true,\"complete\":true,\"first\":\"H1\",\"last\":\"H1\",\"count\":1}", t);
+    CHECK(strstr(ev, want) != NULL, "XEP-0313 §5.4.3: the end of the page; complete: no older one: %s", ev);
+    snprintf(buf, sizeof buf, res, "", qid, "H9", "late");
+    ev = events_of(&s, buf);
+    CHECK(strstr(ev, "spoofed-archive-result") && !strstr(ev, "late"), "XEP-0313 §9.2: a result after the query ended: dropped: %s", ev);
+    t = xw_client_history(s.c, "bob@example.com", "H1", 0);
+    drain(&s);
+    flush_until(&s, "<before>H1</before>");
+    CHECK(t > 0 && strstr(last_body(&s), "<max>50</max><before>H1</before>"), "XEP-0059 §2.5: the page before: %s", last_body(&s));
+    done(&s);
+}
+
+static void test_muc(void) {
+    script s;
+    online_with(&s, "", "");
+    CHECK(xw_client_join(s.c, "room@conf.example.com", "alice", "sesame", 5) == 0, "join");
+    drain(&s);
+    flush_until(&s, "room@conf.example.com/alice");
+    CHECK(strstr(last_body(&s), "to='room@conf.example.com/alice'") &&
+              strstr(last_body(&s), "<x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='5'/><password>sesame</password></x>"),
+          "XEP-0045 §7.2.1, §7.2.14, §7.2.5: join with nickname, history and password: %s", last_body(&s));
+    const char *ev = events_of(&s, "<presence xmlns='jabber:client' from='room@conf.example.com/bob'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant' jid='bob@example.com/x'/></x></presence>"
+                                   "<presence xmlns='jabber:client' from='room@conf.example.com/alice'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/><status code='110'/><status code='201'/></x></presence>"
+                                   "<message xmlns='jabber:client' from='room@conf.example.com/bob' type='groupchat' id='g0'><body>earlier</body><delay xmlns='urn:xmpp:delay' stamp='2026-11-24T10:00:00Z' from='room@conf.example.com'/></message>"
+                                   "<message xmlns='jabber:client' from='room@conf.example.com/bob' type='groupchat'><subject>Plans</subject></message>");
+    CHECK(strstr(ev, "{\"type\":\"occupant\",\"room\":\"room@conf.example.com\",\"nick\":\"bob\",\"jid\":\"bob@example.com/x\",\"role\":\"participant\",\"affiliation\":\"member\",\"available\":true}") &&
+              strstr(ev, "{\"type\":\"room-joined\",\"room\":\"room@conf.example.com\",\"nick\":\"alice\",\"role\":\"moderator\",\"affiliation\":\"owner\"}") &&
+              strstr(ev, "\"body\":\"earlier\"") && strstr(ev, "\"room\":\"room@conf.example.com\",\"nick\":\"bob\"") &&
+              strstr(ev, "\"delay\":\"2026-11-24T10:00:00Z\"") &&
+              strstr(ev, "{\"type\":\"room-subject\",\"room\":\"room@conf.example.com\",\"nick\":\"alice\",\"subject\":\"Plans\",\"by\":\"bob\"}"),
+          "XEP-0045 §7.2.2-§7.2.16: occupants, our own presence (110), history, subject: %s", ev);
+    flush_until(&s, "muc#owner");
+    CHECK(strstr(last_body(&s), "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>") != NULL,
+          "XEP-0045 §10.1.2: a room our join made (201) is taken as an instant room: %s", last_body(&s));
+    /* Forgery: groupchat and subjects from outside the room. */
+    ev = events_of(&s, "<message xmlns='jabber:client' from='mallory@evil.example/x' type='groupchat'><body>I am the room</body></message>"
+                       "<message xmlns='jabber:client' from='mallory@evil.example/x' type='groupchat'><subject>Pwned</subject></message>"
+                       "<presence xmlns='jabber:client' from='mallory@evil.example/x'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/></x></presence>");
+    CHECK(strstr(ev, "spoofed-groupchat") && !strstr(ev, "I am the room") && !strstr(ev, "Pwned") && !strstr(ev, "\"type\":\"occupant\""),
+          "XEP-0045 §7.4: a groupchat message, subject or occupant from outside a room we are in is ignored: %s", ev);
+    ev = events_of(&s, "<presence xmlns='jabber:client' from='room@conf.example.com/bob' type='unavailable'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='none'/></x></presence>");
+    CHECK(strstr(ev, "\"nick\":\"bob\"") && strstr(ev, "\"available\":false"), "XEP-0045 §7.14: an occupant leaves: %s", ev);
+    /* Errors on join. */
+    CHECK(xw_client_join(s.c, "other@conf.example.com", "alice", NULL, -1) == 0, "join another");
+    drain(&s);
+    ev = events_of(&s, "<presence xmlns='jabber:client' from='other@conf.example.com/alice' type='error'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+    CHECK(strstr(ev, "{\"type\":\"room-error\",\"room\":\"other@conf.example.com\",\"nick\":\"alice\",\"condition\":\"conflict\"") != NULL,
+          "XEP-0045 §7.2.9: nickname taken: %s", ev);
+    CHECK(xw_client_join(s.c, "room@conf.example.com/nick", "alice", NULL, -1) == XW_ERR_JID, "a room is a bare JID");
+    /* A new login joins again. */
+    lose_session(&s);
+    next_login(&s);
+    negotiate(&s, "web");
+    char mam[48], fin[256];
+    iq_id_with(&s, "urn:xmpp:mam:2", mam, sizeof mam);
+    answer_login_iqs(&s);
+    snprintf(fin, sizeof fin, "<iq xmlns='jabber:client' type='result' id='%s'><fin xmlns='urn:xmpp:mam:2' complete='true'/></iq>", mam);
+    reply(&s, fin); /* the catch-up is over: presence, then the rooms */
+    flush_until(&s, "room@conf.example.com/alice");
+    CHECK(request_with(&s, "to='room@conf.example.com/alice'") >= 0 && request_with(&s, "to='other@conf.example.com/alice'") < 0,
+          "XEP-0045 §7.2: the room we were in is joined again after a new login (not the one we failed)");
+    ev = events_of(&s, "<presence xmlns='jabber:client' from='room@conf.example.com/alice'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/><status code='110'/></x></presence>");
+    CHECK(strstr(ev, "\"type\":\"room-joined\"") != NULL, "and joined: %s", ev);
+    CHECK(xw_client_leave(s.c, "room@conf.example.com") == 0, "leave");
+    drain(&s);
+    flush_until(&s, "type='unavailable'");
+    CHECK(strstr(last_body(&s), "type='unavailable' to='room@conf.example.com/alice'") != NULL, "XEP-0045 §7.14: leaving: %s", last_body(&s));
+    ev = events_of(&s, "<presence xmlns='jabber:client' from='room@conf.example.com/alice' type='unavailable'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='none'/><status code='110'/></x></presence>");
+    CHECK(strstr(ev, "{\"type\":\"room-left\",\"room\":\"room@conf.example.com\",\"nick\":\"alice\"}") != NULL, "left: %s", ev);
+    done(&s);
+}
+
+/* XEP-0115 §5.1 by hand: identity and sorted features, '<'-terminated. */
+static void expected_ver(char *out, size_t cap) {
+    const char *S = "client/web//xmpp-wasm<http://jabber.org/protocol/caps<http://jabber.org/protocol/chatstates<"
+                    "http://jabber.org/protocol/disco#info<http://jabber.org/protocol/muc<urn:xmpp:carbons:2<"
+                    "urn:xmpp:chat-markers:0<urn:xmpp:ping<urn:xmpp:receipts<urn:xmpp:sid:0<";
+    uint8_t d[XW_SHA1_BYTES];
+    xw_sha1(S, strlen(S), d);
+    xw_buf b = {0};
+    if (xw_base64_encode(&b, d, sizeof d)) abort();
+    snprintf(out, cap, "%s", b.data);
+    xw_buf_free(&b);
+}
+
+static void test_disco(void) {
+    script s;
+    online_with(&s, "", "");
+    char ver[64], buf[512];
+    expected_ver(ver, sizeof ver);
+    snprintf(buf, sizeof buf, "ver='%s'/>", ver);
+    CHECK(strstr(online_body, INITIAL_PRESENCE) && strstr(online_body, buf), "XEP-0115 §5.1: our caps ver is the hash of what we say in disco#info (%s)", ver);
+    reply(&s, "<iq xmlns='jabber:client' type='get' id='d1' from='bob@example.com/x'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    flush_until(&s, "id='d1'");
+    CHECK(strstr(last_body(&s), "<identity category='client' type='web' name='xmpp-wasm'/>") &&
+              strstr(last_body(&s), "<feature var='urn:xmpp:receipts'/>") && strstr(last_body(&s), "<feature var='http://jabber.org/protocol/disco#info'/>"),
+          "XEP-0030 §3.1: our identity and features: %s", last_body(&s));
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='get' id='d2' from='bob@example.com/x'><query xmlns='http://jabber.org/protocol/disco#info' node='https://xmpp-wasm.dev#%s'/></iq>", ver);
+    reply(&s, buf);
+    flush_until(&s, "id='d2'");
+    CHECK(strstr(last_body(&s), "type='result'") && strstr(last_body(&s), "node='https://xmpp-wasm.dev#"),
+          "XEP-0115 §6.2: the caps node#ver is answered: %s", last_body(&s));
+    reply(&s, "<iq xmlns='jabber:client' type='get' id='d3' from='bob@example.com/x'><query xmlns='http://jabber.org/protocol/disco#info' node='other'/></iq>");
+    flush_until(&s, "id='d3'");
+    CHECK(strstr(last_body(&s), "<item-not-found "), "XEP-0030 §3.1: an unknown node: item-not-found: %s", last_body(&s));
+    reply(&s, "<iq xmlns='jabber:client' type='get' id='d4' from='bob@example.com/x'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>");
+    flush_until(&s, "id='d4'");
+    CHECK(strstr(last_body(&s), "<iq xmlns='jabber:client' type='result' to='bob@example.com/x' id='d4'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>"),
+          "XEP-0030 §4: no items: %s", last_body(&s));
+    int t = xw_client_disco_info(s.c, "bob@example.com/x", NULL);
+    drain(&s);
+    flush_until(&s, "to='bob@example.com/x'");
+    char id[48];
+    iq_id_with(&s, "disco#info'/>", id, sizeof id);
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s' from='bob@example.com/x'><query xmlns='http://jabber.org/protocol/disco#info'>"
+             "<identity category='client' type='pc' name='Bob'/><feature var='urn:xmpp:ping'/></query></iq>", id);
+    const char *ev = events_of(&s, buf);
+    char want[200];
+    snprintf(want, sizeof want, "{\"type\":\"disco-info\",\"token\":%d,\"ok\":true,\"from\":\"bob@example.com/x\",\"identities\":[{\"category\":\"client\",\"type\":\"pc\",\"name\":\"Bob\"}],\"features\":[\"urn:xmpp:ping\"]}", t);
+    CHECK(strstr(ev, want) != NULL, "XEP-0030 §3.1: someone's identities and features: %s", ev);
+    done(&s);
+}
+
+static void test_blocking(void) {
+    script s;
+    online_with(&s, "", "");
+    int t = xw_client_block(s.c, "mallory@evil.example\neve@evil.example");
+    drain(&s);
+    flush_until(&s, "urn:xmpp:blocking");
+    CHECK(t > 0 && strstr(last_body(&s), "<block xmlns='urn:xmpp:blocking'><item jid='mallory@evil.example'/><item jid='eve@evil.example'/></block>"),
+          "XEP-0191 §3.3: block: %s", last_body(&s));
+    CHECK(xw_client_block(s.c, "") == XW_ERR_INVALID, "XEP-0191 §3.3: blocking nobody is refused");
+    t = xw_client_blocklist(s.c);
+    drain(&s);
+    flush_until(&s, "<blocklist ");
+    char id[48], buf[512];
+    iq_id_with(&s, "<blocklist ", id, sizeof id);
+    snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s'><blocklist xmlns='urn:xmpp:blocking'><item jid='mallory@evil.example'/></blocklist></iq>", id);
+    const char *ev = events_of(&s, buf);
+    char want[96];
+    snprintf(want, sizeof want, "{\"type\":\"blocklist\",\"token\":%d,\"items\":[\"mallory@evil.example\"]}", t);
+    CHECK(strstr(ev, want) != NULL, "XEP-0191 §3.2: the list: %s", ev);
+    ev = events_of(&s, "<iq xmlns='jabber:client' type='set' id='bp'><unblock xmlns='urn:xmpp:blocking'/></iq>");
+    CHECK(strstr(ev, "{\"type\":\"blocklist\",\"unblocked\":[]}") != NULL, "XEP-0191 §3.5: the server unblocked everyone: %s", ev);
+    ev = events_of(&s, "<iq xmlns='jabber:client' type='set' id='bx' from='mallory@evil.example/x'><unblock xmlns='urn:xmpp:blocking'/></iq>");
+    CHECK(strstr(ev, "spoofed-blocklist-push") && !strstr(ev, "unblocked"), "XEP-0191 §3.3: a push not from our account is ignored: %s", ev);
+    done(&s);
+}
+
+/* A reload that carries on the session brings the roster, presence and
+ * rooms along, told to the new page's app as events. */
+static void test_saved_im_state(void) {
+    script s;
+    online_with(&s, "<item jid='bob@example.com' name='Bob' subscription='both'/>", "");
+    reply(&s, "<presence xmlns='jabber:client' from='bob@example.com/phone'><show>chat</show></presence>");
+    CHECK(xw_client_join(s.c, "room@conf.example.com", "alice", "secret-room-pw", -1) == 0, "join");
+    drain(&s);
+    reply(&s, "<presence xmlns='jabber:client' from='room@conf.example.com/alice'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>");
+    /* A request in flight is saved as sent, to be sent again byte for
+     * byte (XEP-0124 §14.3): the join's password stays until answered. */
+    for (int i = 0; i < 4 && request_with(&s, "secret-room-pw") >= 0; i++) reply(&s, "");
+    const char *saved = xw_client_save(s.c);
+    char *copy = saved ? xw_strndup(saved, xw_client_save_len(s.c)) : NULL;
+    CHECK(copy && !strstr(copy, "secret-room-pw"), "the saved state holds no room password: %s", copy ? copy : "(none)");
+    xw_client *c2 = new_alice("alice@example.com");
+    script t = {0};
+    t.c = c2;
+    t.now = s.now + 100;
+    CHECK(xw_client_resume(c2, copy, copy ? strlen(copy) : 0, t.now) == 0, "resume");
+    drain(&t);
+    CHECK(strstr(t.events.data, "{\"type\":\"roster\",\"full\":true,\"version\":\"v1\",\"items\":[{\"jid\":\"bob@example.com\",\"name\":\"Bob\"") &&
+              strstr(t.events.data, "\"from\":\"bob@example.com/phone\",\"presenceType\":\"available\",\"show\":\"chat\"") &&
+              strstr(t.events.data, "\"restored\":true") &&
+              strstr(t.events.data, "{\"type\":\"room-joined\",\"room\":\"room@conf.example.com\",\"nick\":\"alice\",\"role\":\"participant\",\"affiliation\":\"member\",\"restored\":true}"),
+          "the next page hears of the roster, the presence and the rooms: %s", t.events.data);
+    free(copy);
+    done(&t);
+    done(&s);
+}
+
+int main(void) {
+    test_roster();
+    test_presence();
+    test_receipts_markers_states();
+    test_carbons();
+    test_history();
+    test_muc();
+    test_disco();
+    test_blocking();
+    test_saved_im_state();
+    return check_report("test_im");
+}
