@@ -55,6 +55,10 @@ const OPTION_NAMES = {
   streamManagement: 'stream_management',
   maxScramIterations: 'max_scram_iterations',
   resendWindowMs: 'resend_window_ms',
+  receipts: 'receipts',
+  markers: 'markers',
+  carbons: 'carbons',
+  roster: 'roster',
 };
 
 // The core names a limit by its option; the app knows the JS name.
@@ -106,6 +110,9 @@ export class Client {
   #suspended = false; // saved for the next page on pagehide; nothing runs
   #appHandlers = new Map(); // our id -> { match, fn, coreId }
   #nextHandlerId = 0;
+  #roster = new Map(); // bare JID -> item, as the last 'roster' events left it
+  #rooms = new Map(); // room JID -> { jid, nick, role, affiliation, subject, occupants: Map(nick -> occupant) }
+  #joins = new Map(); // room JID -> { resolve, reject } of join()
 
   constructor(options) {
     if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
@@ -293,10 +300,11 @@ export class Client {
     this.#check(rc, 'sendRaw');
   }
 
-  /** Sends a chat message; returns its id. */
-  sendMessage({ to, body, type = 'chat', id } = {}) {
-    const rc = this.#call(['to', 'type', 'body', 'id'], { to, type, body, id }, (x, c, p) =>
-      x.xw_client_send_message(c, p.to, p.type, p.body, p.id));
+  /** Sends a message (type chat, normal, groupchat or headline) with a body, a subject (to a room: its
+   * new subject) or both, and an optional thread; returns its id. */
+  sendMessage({ to, body, subject, thread, type = 'chat', id } = {}) {
+    const rc = this.#call(['to', 'type', 'body', 'subject', 'thread', 'id'], { to, type, body, subject, thread, id }, (x, c, p) =>
+      x.xw_client_send_message(c, p.to, p.type, p.body, p.subject, p.thread, p.id));
     this.#check(rc, 'sendMessage');
     return this.#core.readString(this.#core.x.xw_client_message_id(this.#c));
   }
@@ -311,11 +319,147 @@ export class Client {
   /** XEP-0199 ping; resolves with the round trip in ms. */
   ping({ to, timeoutMs = 0 } = {}) {
     const started = now();
-    const token = this.#call(['to'], { to }, (x, c, p) => x.xw_client_ping(c, p.to, timeoutMs, started));
-    this.#check(token, 'ping');
+    return this.#request('ping', ['to'], { to }, (x, c, p) => x.xw_client_ping(c, p.to, timeoutMs, started), started);
+  }
+
+  // A request to the core that answers later, by token: a promise.
+  #request(what, names, values, fn, started = now()) {
+    const token = this.#call(names, values, fn);
+    this.#check(token, what);
     return new Promise((resolve, reject) => {
-      this.#iqs.set(token, { resolve, reject, started });
+      this.#iqs.set(token, { resolve, reject, started, what, messages: [] });
     });
+  }
+
+  // --- roster (RFC 6121) ----------------------------------------------------
+
+  /** The contacts, as the server last said: [{ jid, name, subscription, ask, groups }]. */
+  get roster() {
+    return [...this.#roster.values()];
+  }
+
+  /** Adds or changes a contact (RFC 6121 §2.3); resolves once the server took it. */
+  addContact(jid, { name, groups = [] } = {}) {
+    if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string' || g.includes('\n'))) {
+      throw new TypeError('addContact: groups must be strings without line breaks');
+    }
+    return this.#request('addContact', ['jid', 'name', 'groups'], { jid, name, groups: groups.join('\n') || undefined },
+      (x, c, p) => x.xw_client_roster_set(c, p.jid, p.name, p.groups)).then(() => undefined);
+  }
+
+  /** Removes a contact, and the subscriptions both ways (RFC 6121 §2.5). */
+  removeContact(jid) {
+    return this.#request('removeContact', ['jid'], { jid }, (x, c, p) => x.xw_client_roster_remove(c, p.jid)).then(() => undefined);
+  }
+
+  /** Asks to see jid's presence (RFC 6121 §3.1). */
+  subscribe(jid) {
+    this.sendPresence({ to: jid, type: 'subscribe' });
+  }
+
+  /** Lets jid see our presence, answering its request (RFC 6121 §3.1.4). */
+  approve(jid) {
+    this.sendPresence({ to: jid, type: 'subscribed' });
+  }
+
+  /** Refuses jid's request, or takes back its subscription (RFC 6121 §3.2). */
+  deny(jid) {
+    this.sendPresence({ to: jid, type: 'unsubscribed' });
+  }
+
+  /** Stops seeing jid's presence (RFC 6121 §3.3). */
+  unsubscribe(jid) {
+    this.sendPresence({ to: jid, type: 'unsubscribe' });
+  }
+
+  // --- presence -------------------------------------------------------------
+
+  /** Our presence (show: away, chat, dnd, xa or none; priority -128..127), now and at every login. */
+  setPresence({ show, status, priority = 0 } = {}) {
+    if (!Number.isInteger(priority)) throw new TypeError('setPresence: priority must be an integer');
+    const rc = this.#call(['show', 'status'], { show, status }, (x, c, p) => x.xw_client_set_presence(c, p.show, p.status, priority));
+    this.#check(rc, 'setPresence');
+  }
+
+  /** A contact's presence: { best, resources } (best absent when offline). */
+  presenceOf(jid) {
+    if (!this.#c) return { resources: [] };
+    const ptr = this.#core.withStrings([jid], (j) => this.#core.x.xw_client_presence_of(this.#c, j));
+    if (!ptr) throw new TypeError('presenceOf: not a JID');
+    return JSON.parse(this.#core.readString(ptr));
+  }
+
+  // --- chat states, receipts and markers -----------------------------------
+
+  /** XEP-0085: tells `to` we are composing, paused, active, inactive or gone. */
+  sendChatState(to, state, { type = 'chat' } = {}) {
+    const rc = this.#call(['to', 'state', 'type'], { to, state, type }, (x, c, p) => x.xw_client_send_chat_state(c, p.to, p.state, p.type));
+    this.#check(rc, 'sendChatState');
+  }
+
+  /** XEP-0333: tells the sender of `message` (or { from, id }) that it was displayed. */
+  markDisplayed(message, marker = 'displayed') {
+    const to = message?.room ?? message?.from;
+    const type = message?.room ? 'groupchat' : 'chat';
+    const id = message?.room ? message.stanzaId ?? message.id : message?.id;
+    const rc = this.#call(['to', 'id', 'marker', 'type'], { to, id, marker, type },
+      (x, c, p) => x.xw_client_send_marker(c, p.to, p.id, p.marker, p.type));
+    this.#check(rc, 'markDisplayed');
+  }
+
+  // --- history (XEP-0313) ---------------------------------------------------
+
+  /** A page of the conversation with `jid` (a room we are in: the room's archive), newest first:
+   * without `before` the latest page, then pass the page's `first` as `before` for the one before.
+   * Resolves with { messages (oldest first), complete (no older page), first, last }. */
+  history(jid, { before, max = 50 } = {}) {
+    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new TypeError('history: max must be 1..1000');
+    return this.#request('history', ['jid', 'before'], { jid, before }, (x, c, p) => x.xw_client_history(c, p.jid, p.before, max));
+  }
+
+  // --- group chat (XEP-0045) ------------------------------------------------
+
+  /** The rooms we are in: [{ jid, nick, role, affiliation, subject, occupants: [...] }]. */
+  get rooms() {
+    return [...this.#rooms.values()].map((r) => ({ ...r, occupants: [...r.occupants.values()] }));
+  }
+
+  /** Joins a room (a bare JID) as nick; resolves with { room, nick, role, affiliation }, rejects with an
+   * XmppError: conflict (nickname taken), registration-required (members only), not-authorized (wrong
+   * password), forbidden (banned), … Rooms are joined again after a reconnection. */
+  join(room, { nick, password, history = -1 } = {}) {
+    if (!Number.isInteger(history)) throw new TypeError('join: history must be an integer');
+    const rc = this.#call(['room', 'nick', 'password'], { room, nick, password },
+      (x, c, p) => x.xw_client_join(c, p.room, p.nick, p.password, history));
+    this.#check(rc, 'join');
+    return new Promise((resolve, reject) => this.#joins.set(room.toLowerCase(), { resolve, reject }));
+  }
+
+  /** Leaves a room. */
+  leave(room) {
+    const rc = this.#call(['room'], { room }, (x, c, p) => x.xw_client_leave(c, p.room));
+    this.#check(rc, 'leave');
+  }
+
+  // --- discovery (XEP-0030) and blocking (XEP-0191) -------------------------
+
+  /** What jid (default: our server) is and supports: { identities, features }. */
+  discoInfo(jid, { node } = {}) {
+    return this.#request('discoInfo', ['jid', 'node'], { jid, node }, (x, c, p) => x.xw_client_disco_info(c, p.jid, p.node));
+  }
+
+  block(jids) {
+    return this.#request('block', ['jids'], { jids: [jids].flat().join('\n') }, (x, c, p) => x.xw_client_block(c, p.jids)).then(() => undefined);
+  }
+
+  /** Unblocks the JIDs given (none: everyone). */
+  unblock(jids = []) {
+    return this.#request('unblock', ['jids'], { jids: [jids].flat().join('\n') }, (x, c, p) => x.xw_client_unblock(c, p.jids)).then(() => undefined);
+  }
+
+  /** The JIDs we block. */
+  blocklist() {
+    return this.#request('blocklist', [], {}, (x, c) => x.xw_client_blocklist(c));
   }
 
   /** Sends unavailable presence and ends the session. */
@@ -530,16 +674,97 @@ export class Client {
         break;
       }
       case 'message': {
-        const m = {
-          from: ev.from, to: ev.to, id: ev.id, type: ev.messageType,
-          body: ev.body, subject: ev.subject, thread: ev.thread, xml: ev.xml,
-        };
-        if (ev.stanzaId) m.stanzaId = ev.stanzaId;
-        if (ev.archived) {
-          m.archived = true;
-          if (ev.delay) m.delay = ev.delay;
+        const { type, messageType, history, ...fields } = ev;
+        const m = { ...fields, type: messageType };
+        if (history) {
+          this.#iqs.get(history)?.messages.push(m); // a page of history, not a new message
+          break;
         }
         this.#emit('message', m);
+        break;
+      }
+      case 'history': {
+        const waiter = this.#iqs.get(ev.token);
+        if (!waiter) break;
+        this.#iqs.delete(ev.token);
+        if (ev.ok) waiter.resolve({ messages: waiter.messages, complete: ev.complete, first: ev.first ?? null, last: ev.last ?? null });
+        else waiter.reject(new XmppError(ev.condition, 'history failed'));
+        break;
+      }
+      case 'disco-info': {
+        const waiter = this.#iqs.get(ev.token);
+        if (!waiter) break;
+        this.#iqs.delete(ev.token);
+        if (ev.ok) waiter.resolve({ from: ev.from, identities: ev.identities, features: ev.features });
+        else waiter.reject(new XmppError(ev.condition, 'disco failed'));
+        break;
+      }
+      case 'roster': {
+        if (ev.full) this.#roster.clear();
+        for (const item of ev.items) {
+          if (item.subscription === 'remove') this.#roster.delete(item.jid);
+          else this.#roster.set(item.jid, item);
+        }
+        this.#emit('roster', { full: ev.full, version: ev.version ?? null, items: ev.items });
+        break;
+      }
+      case 'receipt':
+        this.#emit('receipt', { from: ev.from, id: ev.id, room: ev.room, carbon: ev.carbon });
+        break;
+      case 'marker':
+        this.#emit('marker', { from: ev.from, id: ev.id, marker: ev.marker, room: ev.room, nick: ev.nick, carbon: ev.carbon });
+        break;
+      case 'chat-state':
+        this.#emit('chatState', { from: ev.from, state: ev.state, thread: ev.thread, room: ev.room, nick: ev.nick, carbon: ev.carbon });
+        break;
+      case 'blocklist': {
+        const waiter = ev.token ? this.#iqs.get(ev.token) : null;
+        if (waiter) {
+          this.#iqs.delete(ev.token);
+          waiter.resolve(ev.items);
+        } else {
+          this.#emit('blocklist', { blocked: ev.blocked ?? [], unblocked: ev.unblocked ?? [] });
+        }
+        break;
+      }
+      case 'room-joined': {
+        const key = ev.room.toLowerCase();
+        const room = this.#rooms.get(key) ?? { jid: ev.room, occupants: new Map() };
+        Object.assign(room, { nick: ev.nick, role: ev.role, affiliation: ev.affiliation });
+        this.#rooms.set(key, room);
+        this.#joins.get(key)?.resolve({ room: ev.room, nick: ev.nick, role: ev.role, affiliation: ev.affiliation });
+        this.#joins.delete(key);
+        this.#emit('roomJoined', { room: ev.room, nick: ev.nick, role: ev.role, affiliation: ev.affiliation, restored: !!ev.restored });
+        break;
+      }
+      case 'room-error': {
+        const key = ev.room.toLowerCase();
+        const err = new XmppError(ev.condition, ev.text, { room: ev.room });
+        if (this.#joins.has(key)) {
+          this.#joins.get(key).reject(err);
+          this.#joins.delete(key);
+        }
+        this.#emit('roomError', err);
+        break;
+      }
+      case 'room-left':
+        this.#rooms.delete(ev.room.toLowerCase());
+        this.#emit('roomLeft', { room: ev.room, reason: ev.condition ?? null });
+        break;
+      case 'room-subject': {
+        const room = this.#rooms.get(ev.room.toLowerCase());
+        if (room) room.subject = ev.subject;
+        this.#emit('roomSubject', { room: ev.room, subject: ev.subject, by: ev.by ?? null });
+        break;
+      }
+      case 'occupant': {
+        const key = ev.room.toLowerCase();
+        const room = this.#rooms.get(key) ?? { jid: ev.room, occupants: new Map() };
+        this.#rooms.set(key, room);
+        const o = { nick: ev.nick, jid: ev.jid, role: ev.role, affiliation: ev.affiliation, show: ev.show, status: ev.status, self: !!ev.self };
+        if (ev.available) room.occupants.set(ev.nick, o);
+        else room.occupants.delete(ev.nick);
+        this.#emit('occupant', { room: ev.room, available: ev.available, ...o });
         break;
       }
       case 'caught-up':
@@ -549,14 +774,16 @@ export class Client {
         this.#emit('presence', {
           from: ev.from, to: ev.to, type: ev.presenceType,
           show: ev.show, status: ev.status, priority: ev.priority, xml: ev.xml,
+          contact: ev.contact, restored: !!ev.restored,
         });
         break;
       case 'iq': {
         const waiter = this.#iqs.get(ev.token);
         if (!waiter) break;
         this.#iqs.delete(ev.token);
-        if (ev.ok) waiter.resolve(now() - waiter.started);
-        else waiter.reject(new XmppError(ev.condition, 'IQ failed'));
+        if (!ev.ok) waiter.reject(new XmppError(ev.condition, `${waiter.what} failed`));
+        else if (waiter.what === 'ping') waiter.resolve(now() - waiter.started);
+        else waiter.resolve(ev.xml);
         break;
       }
       case 'stanza': {
@@ -619,6 +846,8 @@ export class Client {
     this.#inflight.clear();
     for (const w of this.#iqs.values()) w.reject(new XmppError('disconnected', 'the session ended'));
     this.#iqs.clear();
+    for (const w of this.#joins.values()) w.reject(new XmppError('disconnected', 'the session ended'));
+    this.#joins.clear();
     if (this.#c) this.#core.x.xw_client_free(this.#c);
     this.#c = 0;
   }

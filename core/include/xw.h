@@ -220,7 +220,9 @@ const char *xw_client_events(xw_client *c);
 size_t xw_client_events_len(const xw_client *c);
 
 /* Sends a message (RFC 6121 §5) with an XEP-0359 origin-id. type: chat,
- * normal, groupchat, headline (NULL = chat). id NULL: one is made; the id
+ * normal, groupchat, headline (NULL = chat). body, subject (§5.2.4; to a
+ * room: its subject, XEP-0045 §8.1) and thread (§5.2.5) are each optional,
+ * but one of body and subject is needed. id NULL: one is made; the id
  * used is then xw_client_message_id(). Once the client has been online,
  * a message sent while it reconnects is queued and goes out, in order,
  * when the next session is online and caught up; nothing is lost with a
@@ -229,7 +231,8 @@ size_t xw_client_events_len(const xw_client *c);
  * XW_ERR_INVALID for text that XML cannot carry or a bad type, XW_ERR_STATE
  * before the first online or after the end, XW_ERR_LIMIT past
  * max_queued_bytes or max_outbox. */
-int xw_client_send_message(xw_client *c, const char *to, const char *type, const char *body, const char *id);
+int xw_client_send_message(xw_client *c, const char *to, const char *type, const char *body, const char *subject,
+                           const char *thread, const char *id);
 /* The id of the last message sent or queued; borrowed until the next send. */
 const char *xw_client_message_id(const xw_client *c);
 /* Sends presence (RFC 6121 §4): type NULL for available; show and status

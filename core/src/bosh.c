@@ -274,10 +274,10 @@ int xw_bosh_start(xw_bosh *b, double now_ms) {
     int rc = xw_buf_printf(&s->body,
                            "<body ack='1' content='text/xml; charset=utf-8' hold='%u' rid='%llu' to='",
                            b->cfg.hold, (unsigned long long)s->rid);
-    if (!rc) rc = xw_buf_append_xml_escaped(&s->body, b->to, strlen(b->to));
+    if (!rc) rc = xw_buf_append_xml_attr_escaped(&s->body, b->to, strlen(b->to));
     if (!rc && b->route) {
         rc = xw_buf_append_str(&s->body, "' route='");
-        if (!rc) rc = xw_buf_append_xml_escaped(&s->body, b->route, strlen(b->route));
+        if (!rc) rc = xw_buf_append_xml_attr_escaped(&s->body, b->route, strlen(b->route));
     }
     if (!rc)
         rc = xw_buf_printf(&s->body,
@@ -310,13 +310,13 @@ int xw_bosh_terminate(xw_bosh *b, const char *final_xml, size_t len) {
 /* Builds the body of a new request in slot s from what is pending. */
 static int build_body(xw_bosh *b, slot *s) {
     int rc = xw_buf_printf(&s->body, "<body rid='%llu' sid='", (unsigned long long)s->rid);
-    if (!rc) rc = xw_buf_append_xml_escaped(&s->body, b->sid, strlen(b->sid));
+    if (!rc) rc = xw_buf_append_xml_attr_escaped(&s->body, b->sid, strlen(b->sid));
     if (rc) return rc;
     if (b->restart_pending) {
         /* XEP-0206 §5: the restart request carries no payload. */
         b->restart_pending = 0;
         rc = xw_buf_append_str(&s->body, "' to='");
-        if (!rc) rc = xw_buf_append_xml_escaped(&s->body, b->to, strlen(b->to));
+        if (!rc) rc = xw_buf_append_xml_attr_escaped(&s->body, b->to, strlen(b->to));
         if (!rc)
             rc = xw_buf_append_str(&s->body, "' xml:lang='en' xmpp:restart='true' xmlns='" XW_NS_HTTPBIND
                                              "' xmlns:xmpp='" XW_NS_XBOSH "'/>");
@@ -617,7 +617,7 @@ int xw_bosh_pause(xw_bosh *b, unsigned seconds) {
 int xw_bosh_save_attrs(const xw_bosh *b, xw_buf *out) {
     if (b->state != XW_BOSH_ACTIVE || !b->sid) return XW_ERR_STATE;
     int rc = xw_buf_append_str(out, " sid='");
-    if (!rc) rc = xw_buf_append_xml_escaped(out, b->sid, strlen(b->sid));
+    if (!rc) rc = xw_buf_append_xml_attr_escaped(out, b->sid, strlen(b->sid));
     if (!rc)
         rc = xw_buf_printf(out,
                            "' next-rid='%llu' processed-rid='%llu' wait='%u' hold='%u' requests='%u'"

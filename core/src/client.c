@@ -208,7 +208,7 @@ char *xw_client_resource_of(const char *full) {
 /* Queues the app's message on the live session and tracks it. */
 static int send_tracked(xw_client *c, const xw_out_msg *m) {
     xw_node *n = NULL;
-    int rc = xw_im_build_message(&n, m->to, m->type, m->body, m->id, m->origin_id);
+    int rc = xw_im_build_message(&n, m);
     /* One-to-one messages ask for a receipt (XEP-0184 §5.1) and may be
      * marked displayed (XEP-0333 §4). */
     int one_to_one = m->body && m->type && (!strcmp(m->type, "chat") || !strcmp(m->type, "normal"));
@@ -573,13 +573,16 @@ int xw_client_validate_to(const char *to) {
     return XW_OK;
 }
 
-int xw_client_send_message(xw_client *c, const char *to, const char *type, const char *body, const char *id) {
+int xw_client_send_message(xw_client *c, const char *to, const char *type, const char *body, const char *subject,
+                           const char *thread, const char *id) {
     int rc = xw_client_validate_to(to);
     if (rc) return rc;
     xw_out_msg m = {0};
     m.to = (char *)to;
     m.type = (char *)(type ? type : "chat");
     m.body = (char *)body;
+    m.subject = (char *)subject;
+    m.thread = (char *)thread;
     /* XEP-0359: the origin-id is ours and unique; the id is the app's if
      * it chose one (apps and bots reuse theirs), else the same. */
     char *gen_id = id ? NULL : xw_client_new_id(c);
@@ -587,7 +590,7 @@ int xw_client_send_message(xw_client *c, const char *to, const char *type, const
     m.id = (char *)(id ? id : gen_id);
     m.origin_id = origin;
     xw_node *check = NULL;
-    rc = !origin || (!id && !gen_id) ? XW_ERR_NOMEM : xw_im_build_message(&check, to, m.type, body, m.id, origin);
+    rc = !origin || (!id && !gen_id) ? XW_ERR_NOMEM : xw_im_build_message(&check, &m);
     xw_node_free(check); /* built to validate type and text before queueing */
     if (!rc && (c->life != LIFE_RUNNING || !c->ever_online)) rc = XW_ERR_STATE;
     if (!rc) {

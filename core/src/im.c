@@ -65,26 +65,29 @@ static int add_text_child(xw_node *parent, const char *name, const char *text) {
     return *text ? xw_node_add_text(c, text, strlen(text)) : XW_OK;
 }
 
-int xw_im_build_message(xw_node **out, const char *to, const char *type, const char *body, const char *id,
-                        const char *origin_id) {
+int xw_im_build_message(xw_node **out, const xw_out_msg *msg) {
     static const char *const types[] = {"chat", "normal", "groupchat", "headline", NULL};
     *out = NULL;
-    if (!type) type = "chat";
-    if (!one_of(type, types)) return XW_ERR_INVALID;
-    if ((body && !xw_im_is_xml_text(body)) || (id && !xw_im_is_xml_text(id)) ||
-        (origin_id && !xw_im_is_xml_text(origin_id)))
-        return XW_ERR_INVALID;
+    const char *type = msg->type ? msg->type : "chat";
+    if (!one_of(type, types) || (!msg->body && !msg->subject)) return XW_ERR_INVALID;
+    const char *texts[] = {msg->body, msg->subject, msg->thread, msg->id, msg->origin_id};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        if (texts[i] && !xw_im_is_xml_text(texts[i])) return XW_ERR_INVALID;
+    /* RFC 6121 §5.2.5: a thread id is an opaque token; blank is none. */
+    if (msg->thread && !*msg->thread) return XW_ERR_INVALID;
     xw_node *m = xw_node_new("message", XW_NS_CLIENT);
     if (!m) return XW_ERR_NOMEM;
-    int rc = xw_node_set_attr(m, "to", to);
+    int rc = xw_node_set_attr(m, "to", msg->to);
     if (!rc) rc = xw_node_set_attr(m, "type", type);
-    if (!rc && id) rc = xw_node_set_attr(m, "id", id);
-    if (!rc) rc = add_text_child(m, "body", body);
-    if (!rc && origin_id) {
+    if (!rc && msg->id) rc = xw_node_set_attr(m, "id", msg->id);
+    if (!rc) rc = add_text_child(m, "subject", msg->subject);
+    if (!rc) rc = add_text_child(m, "body", msg->body);
+    if (!rc) rc = add_text_child(m, "thread", msg->thread);
+    if (!rc && msg->origin_id) {
         /* XEP-0359 §3.1: an id of our own choosing that every copy keeps,
          * so a copy routed again can be told from a new message. */
         xw_node *o = xw_node_add_child(m, "origin-id", XW_NS_SID);
-        rc = o ? xw_node_set_attr(o, "id", origin_id) : XW_ERR_NOMEM;
+        rc = o ? xw_node_set_attr(o, "id", msg->origin_id) : XW_ERR_NOMEM;
     }
     if (rc) {
         xw_node_free(m);

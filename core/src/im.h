@@ -4,6 +4,7 @@
 #define XW_IM_H
 
 #include "events.h"
+#include "outbox.h"
 #include "util.h"
 #include "xml.h"
 
@@ -18,10 +19,10 @@ void xw_im_presence_fields(xw_event *e, const xw_node *st);
  * than tab, LF, CR; no U+FFFE/U+FFFF; no surrogates). */
 int xw_im_is_xml_text(const char *s);
 
-/* Builds <message/>, with an XEP-0359 <origin-id/> when origin_id is
- * given. Returns XW_ERR_INVALID for a bad type or text. */
-XW_MUST_CHECK int xw_im_build_message(xw_node **out, const char *to, const char *type, const char *body,
-                                      const char *id, const char *origin_id);
+/* Builds the <message/> of m (to, type, id, body, subject, thread), with
+ * an XEP-0359 <origin-id/> when m has one. Returns XW_ERR_INVALID for a
+ * bad type or text, or nothing to say (no body and no subject). */
+XW_MUST_CHECK int xw_im_build_message(xw_node **out, const xw_out_msg *m);
 /* Builds <presence/>; type NULL for available. */
 XW_MUST_CHECK int xw_im_build_presence(xw_node **out, const char *type, const char *show, const char *status,
                                        const char *to);

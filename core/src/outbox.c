@@ -8,6 +8,8 @@ void xw_out_msg_free(xw_out_msg *m) {
     free(m->to);
     free(m->type);
     free(m->body);
+    free(m->subject);
+    free(m->thread);
     free(m->id);
     free(m->origin_id);
     memset(m, 0, sizeof *m);
@@ -18,9 +20,12 @@ static int copy_msg(xw_out_msg *dst, const xw_out_msg *src) {
     dst->to = src->to ? xw_strdup(src->to) : NULL;
     dst->type = src->type ? xw_strdup(src->type) : NULL;
     dst->body = src->body ? xw_strdup(src->body) : NULL;
+    dst->subject = src->subject ? xw_strdup(src->subject) : NULL;
+    dst->thread = src->thread ? xw_strdup(src->thread) : NULL;
     dst->id = src->id ? xw_strdup(src->id) : NULL;
     dst->origin_id = src->origin_id ? xw_strdup(src->origin_id) : NULL;
     if ((src->to && !dst->to) || (src->type && !dst->type) || (src->body && !dst->body) ||
+        (src->subject && !dst->subject) || (src->thread && !dst->thread) ||
         (src->id && !dst->id) || (src->origin_id && !dst->origin_id)) {
         xw_out_msg_free(dst);
         return XW_ERR_NOMEM;

@@ -19,7 +19,7 @@
 #include "util.h"
 
 typedef struct xw_out_msg {
-    char *to, *type, *body, *id, *origin_id;
+    char *to, *type, *body, *subject, *thread, *id, *origin_id; /* body, subject, thread: NULL when absent */
     uint64_t mark;  /* the BOSH queue mark just after its bytes (xw_bosh_queue_end) */
     uint32_t seq;   /* its XEP-0198 sequence number; 0 when not counted */
     int resend;     /* from a lost session */

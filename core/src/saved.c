@@ -19,7 +19,7 @@
 static int save_attr(xw_buf *b, const char *name, const char *value) {
     if (!value) return XW_OK;
     int rc = xw_buf_printf(b, " %s='", name);
-    if (!rc) rc = xw_buf_append_xml_escaped(b, value, strlen(value));
+    if (!rc) rc = xw_buf_append_xml_attr_escaped(b, value, strlen(value));
     if (!rc) rc = xw_buf_append(b, "'", 1);
     return rc;
 }
@@ -33,6 +33,9 @@ static int save_outbox(const xw_client *c, xw_buf *b) {
         if (!rc) rc = save_attr(b, "type", m->type);
         if (!rc) rc = save_attr(b, "id", m->id);
         if (!rc) rc = save_attr(b, "origin", m->origin_id);
+        if (!rc) rc = save_attr(b, "subject", m->subject);
+        if (!rc) rc = save_attr(b, "thread", m->thread);
+        if (!rc && !m->body) rc = xw_buf_append_str(b, " has-body='0'"); /* a subject alone */
         if (!rc)
             rc = xw_buf_printf(b, " resend='%d' seq='%u' delivered='%d' archived='%d'>", m->resend, (unsigned)m->seq,
                                m->delivered, m->archived);
@@ -178,14 +181,17 @@ static int on_saved_child(void *ud, xw_node *n) {
             m.type = (char *)xw_node_attr(n, "type");
             m.id = (char *)xw_node_attr(n, "id");
             m.origin_id = (char *)xw_node_attr(n, "origin");
-            m.body = text.data ? text.data : "";
+            m.subject = (char *)xw_node_attr(n, "subject");
+            m.thread = (char *)xw_node_attr(n, "thread");
+            const char *has_body = xw_node_attr(n, "has-body");
+            m.body = has_body && !strcmp(has_body, "0") ? NULL : text.data ? text.data : "";
             m.resend = xw_node_attr(n, "resend") && !strcmp(xw_node_attr(n, "resend"), "1");
             m.delivered = xw_node_attr(n, "delivered") && !strcmp(xw_node_attr(n, "delivered"), "1");
             m.archived = xw_node_attr(n, "archived") && !strcmp(xw_node_attr(n, "archived"), "1");
             xw_node *check = NULL;
             rc = xw_client_parse_uint(xw_node_attr(n, "seq"), UINT32_MAX, &seq) || xw_client_validate_to(m.to) || !m.id || !m.origin_id
                      ? XW_ERR_PROTOCOL
-                     : xw_im_build_message(&check, m.to, m.type, m.body, m.id, m.origin_id);
+                     : xw_im_build_message(&check, &m);
             xw_node_free(check);
             m.seq = (uint32_t)seq;
             if (!rc) rc = xw_outbox_queue(&c->outbox, &m);

@@ -120,7 +120,7 @@ void xw_format(char *dst, size_t cap, const char *fmt, ...) {
     xw_buf_free(&b);
 }
 
-int xw_buf_append_xml_escaped(xw_buf *b, const char *s, size_t len) {
+static int append_escaped(xw_buf *b, const char *s, size_t len, int attr) {
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
         const char *rep;
@@ -130,6 +130,9 @@ int xw_buf_append_xml_escaped(xw_buf *b, const char *s, size_t len) {
         case '>': rep = "&gt;"; break;
         case '"': rep = "&quot;"; break;
         case '\'': rep = "&apos;"; break;
+        case '\r': rep = "&#13;"; break;
+        case '\n': if (!attr) continue; rep = "&#10;"; break;
+        case '\t': if (!attr) continue; rep = "&#9;"; break;
         default: continue;
         }
         int rc = xw_buf_append(b, s + start, i - start);
@@ -139,6 +142,10 @@ int xw_buf_append_xml_escaped(xw_buf *b, const char *s, size_t len) {
     }
     return xw_buf_append(b, s + start, len - start);
 }
+
+int xw_buf_append_xml_escaped(xw_buf *b, const char *s, size_t len) { return append_escaped(b, s, len, 0); }
+
+int xw_buf_append_xml_attr_escaped(xw_buf *b, const char *s, size_t len) { return append_escaped(b, s, len, 1); }
 
 int xw_buf_append_json_string(xw_buf *b, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";

@@ -39,9 +39,12 @@ void xw_format(char *dst, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-/* Appends `s` escaped for XML character data and attribute values
- * (&, <, >, ", ' become entities). */
+/* Appends `s` escaped for XML character data: the five markup characters,
+ * and CR as &#13; (XML 1.0 §2.11 turns a literal one into LF). */
 XW_MUST_CHECK int xw_buf_append_xml_escaped(xw_buf *b, const char *s, size_t len);
+/* The same for an attribute value, also LF and tab as references: §3.3.3
+ * turns literal ones into spaces. */
+XW_MUST_CHECK int xw_buf_append_xml_attr_escaped(xw_buf *b, const char *s, size_t len);
 /* Appends `s` as a JSON string literal, quotes included. Invalid UTF-8 is
  * replaced by U+FFFD so the output is always valid JSON. */
 XW_MUST_CHECK int xw_buf_append_json_string(xw_buf *b, const char *s, size_t len);

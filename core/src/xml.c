@@ -183,10 +183,10 @@ static int serialize_attr(xw_buf *out, const xw_attr *a, int *prefix_counter) {
         /* A namespaced attribute gets a prefix declared right here. */
         int k = (*prefix_counter)++;
         rc = xw_buf_printf(out, " xmlns:ns%d='", k);
-        if (!rc) rc = xw_buf_append_xml_escaped(out, a->ns, strlen(a->ns));
+        if (!rc) rc = xw_buf_append_xml_attr_escaped(out, a->ns, strlen(a->ns));
         if (!rc) rc = xw_buf_printf(out, "' ns%d:%s='", k, a->name);
     }
-    if (!rc) rc = xw_buf_append_xml_escaped(out, a->value, strlen(a->value));
+    if (!rc) rc = xw_buf_append_xml_attr_escaped(out, a->value, strlen(a->value));
     if (!rc) rc = xw_buf_append(out, "'", 1);
     return rc;
 }
@@ -200,7 +200,7 @@ int xw_node_serialize(const xw_node *n, const char *parent_ns, xw_buf *out) {
     int same_scope = same_str(n->ns, parent_ns) || (n->ns && !*n->ns && !parent_ns);
     if (n->ns && !same_scope) {
         rc = rc ? rc : xw_buf_append_str(out, " xmlns='");
-        rc = rc ? rc : xw_buf_append_xml_escaped(out, n->ns, strlen(n->ns));
+        rc = rc ? rc : xw_buf_append_xml_attr_escaped(out, n->ns, strlen(n->ns));
         rc = rc ? rc : xw_buf_append(out, "'", 1);
         scope_ns = n->ns;
     }

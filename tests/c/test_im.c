@@ -120,7 +120,7 @@ static void test_presence(void) {
 static void test_receipts_markers_states(void) {
     script s;
     online_with(&s, "<item jid='bob@example.com' subscription='both'/>", "");
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "hi", "m1") == 0, "send");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "hi", NULL, NULL, "m1") == 0, "send");
     drain(&s);
     flush_until(&s, "id='m1'");
     CHECK(strstr(last_body(&s), "<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/>") != NULL,
@@ -153,6 +153,30 @@ static void test_receipts_markers_states(void) {
               strstr(last_body(&s), "<displayed xmlns='urn:xmpp:chat-markers:0' id='b1'/>"),
           "XEP-0085 §5.5, XEP-0333 §4: what we send: %s", last_body(&s));
     CHECK(xw_client_send_chat_state(s.c, "bob@example.com", "typing", NULL) == XW_ERR_INVALID, "XEP-0085 §4: unknown state refused");
+    done(&s);
+}
+
+/* Subject and thread go out; what XML would change on the way is escaped. */
+static void test_message_fields_sent(void) {
+    script s;
+    online_with(&s, "", "");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "normal", "line one\r\nline two", "Re: plans", "th-1", "f1") == 0,
+          "send with subject and thread");
+    drain(&s);
+    flush_until(&s, "id='f1'");
+    CHECK(strstr(last_body(&s), "<subject>Re: plans</subject><body>line one&#13;\nline two</body><thread>th-1</thread>") != NULL,
+          "RFC 6121 §5.2.4, §5.2.5; XML 1.0 §2.11: subject and thread; a CR survives as a reference: %s", last_body(&s));
+    CHECK(xw_client_send_message(s.c, "room@conf.example.com", "groupchat", NULL, "New topic", NULL, "f2") == 0,
+          "XEP-0045 §8.1: a subject alone (a room's new subject)");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", NULL, NULL, "th-1", NULL) == XW_ERR_INVALID,
+          "a message with neither body nor subject is refused");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "x", NULL, "", NULL) == XW_ERR_INVALID,
+          "RFC 6121 §5.2.5: a blank thread is refused");
+    CHECK(xw_client_roster_set(s.c, "bob@example.com", "Bob\tthe\nbuilder", NULL) > 0, "a name with a tab and a line break");
+    drain(&s);
+    flush_until(&s, "jabber:iq:roster");
+    CHECK(strstr(last_body(&s), "name='Bob&#9;the&#10;builder'") != NULL,
+          "XML 1.0 §3.3.3: tab and line break in an attribute survive as references: %s", last_body(&s));
     done(&s);
 }
 
@@ -393,6 +417,7 @@ int main(void) {
     test_roster();
     test_presence();
     test_receipts_markers_states();
+    test_message_fields_sent();
     test_carbons();
     test_history();
     test_muc();

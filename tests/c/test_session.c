@@ -42,18 +42,18 @@ static void test_messages_and_iq(void) {
     CHECK(strstr(s.events.data, "\"type\":\"message\",\"from\":\"bob@example.com/x\"") &&
               strstr(s.events.data, "\"messageType\":\"chat\",\"body\":\"hi & <3\""),
           "RFC 6121 §5: message event: %s", s.events.data);
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "1 < 2", "id1") == 0, "send message");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "1 < 2", NULL, NULL, "id1") == 0, "send message");
     drain(&s);
     CHECK(strstr(last_body(&s), "<message xmlns='jabber:client' to='bob@example.com' type='chat' id='id1'><body>1 &lt; 2</body>"
                  "<origin-id xmlns='urn:xmpp:sid:0' id='xw") != NULL,
           "RFC 6121 §5.2 + XEP-0359 §3: message sent escaped, with an origin-id of ours: %s", last_body(&s));
     CHECK_STR(xw_client_message_id(s.c), "id1", "the app's id is kept");
-    CHECK(xw_client_send_message(s.c, "bob@example.com", NULL, "no id", NULL) == 0, "send without an id");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", NULL, "no id", NULL, NULL, NULL) == 0, "send without an id");
     CHECK(strncmp(xw_client_message_id(s.c), "xw", 2) == 0, "an id is made: %s", xw_client_message_id(s.c));
-    CHECK(xw_client_send_message(s.c, "bad@@jid", "chat", "x", NULL) == XW_ERR_JID, "RFC 7622: bad to rejected");
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "bell\x07", NULL) == XW_ERR_INVALID,
+    CHECK(xw_client_send_message(s.c, "bad@@jid", "chat", "x", NULL, NULL, NULL) == XW_ERR_JID, "RFC 7622: bad to rejected");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "bell\x07", NULL, NULL, NULL) == XW_ERR_INVALID,
           "XML 1.0 §2.2: control character rejected, not sent");
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "bogus", "x", NULL) == XW_ERR_INVALID,
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "bogus", "x", NULL, NULL, NULL) == XW_ERR_INVALID,
           "RFC 6121 §5.2.2: unknown message type rejected");
 
     int token = xw_client_ping(s.c, NULL, 1000, s.now);
@@ -109,7 +109,7 @@ static void test_messages_and_iq(void) {
     while (s.n) reply(&s, "");
     CHECK(strstr(s.events.data, "{\"type\":\"offline\",\"condition\":\"disconnected\"") != NULL,
           "offline after disconnect: %s", s.events.data);
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "late", NULL) == XW_ERR_STATE,
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "late", NULL, NULL, NULL) == XW_ERR_STATE,
           "nothing is sent after the end");
     done(&s);
 }
@@ -211,7 +211,7 @@ static void test_options(void) {
     CHECK(xw_client_set_option(c, "password", "tab\there") == XW_ERR_INVALID,
           "RFC 8265 §4.2 (FreeformClass): a control character in a password is refused");
     CHECK(xw_client_connect(c, 0) == XW_ERR_JID, "connect without a jid fails clearly");
-    CHECK(xw_client_send_message(c, "a@b", "chat", "x", NULL) == XW_ERR_STATE, "send before online is a state error");
+    CHECK(xw_client_send_message(c, "a@b", "chat", "x", NULL, NULL, NULL) == XW_ERR_STATE, "send before online is a state error");
     xw_client_free(c);
 }
 
@@ -222,7 +222,7 @@ static void test_limits(void) {
     /* Fill the window so further stanzas queue. */
     int rc = 0, sent = 0;
     for (int i = 0; i < 10000 && rc == 0; i++) {
-        rc = xw_client_send_message(s.c, "bob@example.com", "chat", "0123456789012345678901234567890123456789", NULL);
+        rc = xw_client_send_message(s.c, "bob@example.com", "chat", "0123456789012345678901234567890123456789", NULL, NULL, NULL);
         sent += rc == 0;
     }
     CHECK(rc == XW_ERR_LIMIT, "queued outgoing stanzas are bounded (1 MiB default): got %d after %d", rc, sent);
@@ -337,7 +337,7 @@ static void test_resume(void) {
     script s;
     next_creation_attrs = " maxpause='120'";
     go_online(&s);
-    CHECK(xw_client_send_message(s.c, "bob@example.com", NULL, "before the reload", "m1") == 0, "send");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", NULL, "before the reload", NULL, NULL, "m1") == 0, "send");
     drain(&s);
     CHECK(s.n >= 1, "requests outstanding when the page goes");
     /* XEP-0124 §10: pause is capped at maxpause and rides the one extra
@@ -373,7 +373,7 @@ static void test_resume(void) {
     const char *one = strstr(t.events.data, "\"body\":\"one\"");
     const char *two = strstr(t.events.data, "\"body\":\"two\"");
     CHECK(one && two && one < two, "messages after the resume arrive in order: %s", t.events.data);
-    CHECK(xw_client_send_message(c2, "bob@example.com", NULL, "after", "m2") == 0, "sending works after resume");
+    CHECK(xw_client_send_message(c2, "bob@example.com", NULL, "after", NULL, NULL, "m2") == 0, "sending works after resume");
     drain(&t);
     CHECK(strstr(t.bodies[t.n - 1], "after") != NULL && strstr(t.bodies[t.n - 1], "sid='S'") != NULL,
           "the new page sends on the same sid: %s", t.bodies[t.n - 1]);
@@ -414,8 +414,9 @@ static void test_reload_while_reconnecting(void) {
     NEXT_OPTIONS("max_retries", "0");
     go_online(&s);
     lose_session(&s);
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "queued one", "q1") == 0 &&
-              xw_client_send_message(s.c, "bob@example.com", "chat", "queued two", "q2") == 0,
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "queued one", NULL, NULL, "q1") == 0 &&
+              xw_client_send_message(s.c, "bob@example.com", "chat", "queued two", NULL, NULL, "q2") == 0 &&
+              xw_client_send_message(s.c, "room@conf.example.com", "groupchat", NULL, "A\ntopic", "t\t1", "q3") == 0,
           "messages sent while reconnecting are queued");
     const char *saved = xw_client_save(s.c);
     CHECK(saved && !strstr(saved, " sid=") && strstr(saved, "queued one") && strstr(saved, "queued two"),
@@ -431,10 +432,14 @@ static void test_reload_while_reconnecting(void) {
     last_iq_id(&s, iqid, sizeof iqid);
     snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='error' id='%s'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>", iqid);
     reply(&s, buf);
-    flush_until(&s, "id='q2'");
-    int i1 = request_with(&s, "id='q1'"), i2 = request_with(&s, "id='q2'");
+    flush_until(&s, "id='q3'");
+    int i1 = request_with(&s, "id='q1'"), i2 = request_with(&s, "id='q2'"), i3 = request_with(&s, "id='q3'");
     CHECK(i1 >= 0 && i2 >= 0 && (i1 < i2 || strstr(s.bodies[i1], "id='q1'") < strstr(s.bodies[i1], "id='q2'")),
           "after presence, the queued messages go out in order on the next page");
+    const char *q3 = i3 >= 0 ? strstr(s.bodies[i3], "id='q3'") : NULL;
+    const char *want = "id='q3'><subject>A\ntopic</subject><thread>t\t1</thread><origin-id";
+    CHECK(q3 && !strncmp(q3, want, strlen(want)),
+          "a queued subject and thread come through the reload as they were, and no body is made up: %s", i3 >= 0 ? s.bodies[i3] : "");
     free(copy);
     done(&s);
 }
@@ -788,18 +793,18 @@ static void test_outbox_across_sessions(void) {
     script s;
     NEXT_OPTIONS("max_retries", "2");
     go_online(&s);
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "one", "u1") == 0, "send u1");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "one", NULL, NULL, "u1") == 0, "send u1");
     drain(&s);
     flush_until(&s, "id='u1'");
     while (request_with(&s, "id='u1'") >= 0) reply(&s, "");
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "two", "u2") == 0, "send u2");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "two", NULL, NULL, "u2") == 0, "send u2");
     drain(&s);
     CHECK(request_with(&s, "id='u2'") >= 0, "u2 is in a request");
     xw_buf_clear(&s.events);
     lose_session(&s);
     CHECK(!strstr(s.events.data, "unacknowledged") && !strstr(s.events.data, "offline"),
           "the outbox is the core's: no internal event reaches the app: %s", s.events.data);
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "three", "u3") == 0, "u3 queued while reconnecting");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "three", NULL, NULL, "u3") == 0, "u3 queued while reconnecting");
     next_login(&s);
     negotiate(&s, "web");
     /* No archive id seen: the catch-up goes by time; this server has no archive. */
@@ -817,7 +822,7 @@ static void test_outbox_across_sessions(void) {
 
     /* A clean disconnect leaves nothing behind. */
     go_online(&s);
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "bye", "u4") == 0, "send u4");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "bye", NULL, NULL, "u4") == 0, "send u4");
     CHECK(xw_client_disconnect(s.c, s.now) == 0, "disconnect");
     drain(&s);
     while (s.n) reply(&s, "");
@@ -827,7 +832,7 @@ static void test_outbox_across_sessions(void) {
     /* Giving up for good reports each message that waited, by id. */
     NEXT_OPTIONS("max_retries", "0", "max_reconnect_attempts", "0");
     go_online(&s);
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "lost", "u5") == 0, "send u5");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "lost", NULL, NULL, "u5") == 0, "send u5");
     drain(&s);
     xw_buf_clear(&s.events);
     fail_until(&s, "\"offline\"");
@@ -857,8 +862,8 @@ static void test_stream_management(void) {
     CHECK(strstr(last_body(&s), "<a xmlns='urn:xmpp:sm:3' h='2'/>") != NULL, "XEP-0198 §4: <r/> answered with our h: %s",
           last_body(&s));
     /* Our messages go without <r/>: the <resumed/> h is what counts. */
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "one", "o1") == 0, "send o1");
-    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "two", "o2") == 0, "send o2");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "one", NULL, NULL, "o1") == 0, "send o1");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "two", NULL, NULL, "o2") == 0, "send o2");
     drain(&s);
     flush_until(&s, "id='o2'");
     CHECK(!strstr(last_body(&s), "<r "), "no <r/> after our messages: %s", last_body(&s));

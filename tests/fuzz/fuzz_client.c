@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         off += len + 1;
         xw_client_tick(c, now);
-        if (off % 3 == 0) (void)xw_client_send_message(c, "bob@localhost", "chat", "hi", NULL);
+        if (off % 3 == 0) (void)xw_client_send_message(c, "bob@localhost", "chat", "hi", NULL, NULL, NULL);
         if (off % 5 == 0) (void)xw_client_ping(c, NULL, 100, now);
         if (step % 7 == 0) {
             /* The page reloads: a new client carries on from the saved state. */
