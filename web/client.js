@@ -429,6 +429,8 @@ export class Client {
    * password), forbidden (banned), … Rooms are joined again after a reconnection. */
   join(room, { nick, password, history = -1 } = {}) {
     if (!Number.isInteger(history)) throw new TypeError('join: history must be an integer');
+    const inRoom = typeof room === 'string' ? this.#rooms.get(room.toLowerCase()) : undefined;
+    if (inRoom?.nick && inRoom.nick !== nick) throw new XmppError('bad-request', `join: already in ${room} as ${inRoom.nick}`);
     const rc = this.#call(['room', 'nick', 'password'], { room, nick, password },
       (x, c, p) => x.xw_client_join(c, p.room, p.nick, p.password, history));
     this.#check(rc, 'join');

@@ -107,8 +107,11 @@ void xw_free(void *p);
  *             (these three with room and nick for a room, carbon for a copy)
  *   message   also: originId, carbon ("received"/"sent": XEP-0280 copies
  *             of our other resources' messages), room and nick (XEP-0045),
- *             history (the token of the query it answers), receiptRequested,
- *             markable, chatState, errorCondition (type error); a message
+ *             history (the token of the query it answers), outgoing: true
+ *             when our account sent it (a sent carbon, ours in our archive,
+ *             ours in a room; never judged from a 'from' alone),
+ *             receiptRequested, markable, chatState, errorCondition (type
+ *             error); a message
  *             with nothing but a receipt, marker or chat state is not one
  *   history   {token, ok, condition, complete, first, last, count}: the end
  *             of a history page (first: ask before it for the older page)
@@ -268,7 +271,9 @@ int xw_client_history(xw_client *c, const char *with, const char *before, unsign
 /* XEP-0045 §7.2: joins a room (a bare JID) as nick, with password or NULL,
  * asking for `history` messages of history (-1: the room's default). The
  * outcome comes as "room-joined" or "room-error"; rooms are joined again
- * after every new login. Sent once online if called before. */
+ * after every new login. Sent once online if called before. In a room
+ * already joined: with the same nick, "room-joined" again at once; with
+ * another, XW_ERR_STATE (a nickname change is not offered). */
 int xw_client_join(xw_client *c, const char *room, const char *nick, const char *password, long history);
 /* XEP-0045 §7.14: leaves a room; "room-left" follows. */
 int xw_client_leave(xw_client *c, const char *room);

@@ -98,6 +98,11 @@ int xw_history_on_result(xw_client *c, const xw_node *st) {
         nick = j.resource ? xw_strdup(j.resource) : NULL;
         xw_jid_free(&j);
         meta.nick = nick;
+        const xw_room *r = xw_muc_find(&c->muc, q->archive);
+        meta.outgoing = nick && r && r->nick && !strcmp(nick, r->nick);
+    } else if (!q->archive) {
+        /* Our archive holds what we sent too: from our bare JID. */
+        meta.outgoing = sender && c->archive_jid && xw_jid_equal(sender, c->archive_jid, 1);
     }
     xw_message_deliver(c, m, &meta);
     free(nick);

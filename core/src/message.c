@@ -101,6 +101,7 @@ void xw_message_deliver(xw_client *c, const xw_node *m, const xw_msg_meta *meta)
     xw_event_str(&e, "originId", xw_mam_origin_id(m));
     xw_event_str(&e, "delay", meta->delay ? meta->delay : first_delay(m));
     if (meta->archived) xw_event_bool(&e, "archived", 1);
+    if (meta->outgoing) xw_event_bool(&e, "outgoing", 1);
     if (meta->history) xw_event_int(&e, "history", meta->history);
     xw_event_str(&e, "carbon", meta->carbon);
     xw_event_str(&e, "room", meta->room);
@@ -139,6 +140,7 @@ static int on_carbon(xw_client *c, const xw_node *st) {
     }
     xw_msg_meta meta = {0};
     meta.carbon = direction;
+    meta.outgoing = !strcmp(direction, "sent");
     if (xw_dedup_take(c, inner, &meta.stanza_id)) return 1;
     xw_message_deliver(c, inner, &meta);
     return 1;

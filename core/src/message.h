@@ -29,6 +29,10 @@ typedef struct xw_msg_meta {
     int history;            /* the app's history query token, or 0 */
     const char *carbon;     /* "received" or "sent" for a carbon copy */
     const char *room, *nick; /* a room's message: the room and the sender's nickname */
+    /* Sent by us: a sent carbon, our own message in our archive, or ours
+     * in a room (our nickname there). Never taken from the stanza's 'from'
+     * alone: anyone can send a message whose inner 'from' is ours. */
+    int outgoing;
 } xw_msg_meta;
 
 XW_MUST_CHECK int xw_message_register(xw_client *c);

@@ -250,6 +250,7 @@ void xw_muc_on_message(xw_client *c, const xw_node *st) {
     xw_msg_meta meta = {0};
     meta.room = r->jid;
     meta.nick = j.resource;
+    meta.outgoing = j.resource && r->nick && !strcmp(j.resource, r->nick);
     /* XEP-0359 §4 for rooms: the room's own archive id. */
     meta.stanza_id = xw_mam_stanza_id(st, r->jid);
     xw_message_deliver(c, st, &meta);
@@ -267,6 +268,16 @@ int xw_client_join(xw_client *c, const char *room, const char *nick, const char 
         return bare ? XW_ERR_INVALID : XW_ERR_JID;
     if (c->life != LIFE_RUNNING) return XW_ERR_STATE;
     xw_room *r = xw_muc_find(&c->muc, room);
+    if (r && r->joined) {
+        /* Sending the join again would be a nickname change (§7.6), and
+         * its failure must not make us forget a room we are still in. */
+        if (strcmp(r->nick, nick) != 0) return XW_ERR_STATE;
+        const xw_occupant *self = NULL;
+        for (size_t i = 0; i < r->n && !self; i++)
+            if (!strcmp(r->occupants[i].nick, r->nick)) self = &r->occupants[i];
+        room_event(c, "room-joined", r, "role", self ? self->role : NULL, "affiliation", self ? self->affiliation : NULL);
+        return XW_OK;
+    }
     if (!r) {
         xw_room *grown = realloc(c->muc.rooms, (c->muc.n + 1) * sizeof *grown);
         if (!grown) return XW_ERR_NOMEM;

@@ -5,6 +5,7 @@
  * XEP-0115), blocking (XEP-0191), and what a page keeps across reloads.
  * Every rule against forgery is checked with mallory's forged stanza. */
 #include "script.h"
+#include "client.h" /* the room list, to check what is kept */
 #include "sha1.h"
 
 #define FEATURES_BIND_VER "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>"
@@ -26,6 +27,13 @@ static void online_with(script *s, const char *roster_items, const char *server_
              "<iq xmlns='jabber:client' type='result' id='%s' from='example.com'><query xmlns='http://jabber.org/protocol/disco#info'>"
              "<identity category='server' type='im'/>%s</query></iq>", roster, roster_items, disco, server_features);
     reply(s, buf);
+}
+
+/* How many times needle occurs in s. */
+static int count_of(const char *s, const char *needle) {
+    int n = 0;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
 }
 
 /* Answers the oldest request with a stanza, and returns the events it gave. */
@@ -190,16 +198,22 @@ static void test_carbons(void) {
                                    "<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web'><sent xmlns='urn:xmpp:carbons:2'>"
                                    "<forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@example.com/phone' to='bob@example.com' type='chat' id='c2'><body>from my phone</body></message></forwarded></sent></message>");
     CHECK(strstr(ev, "\"body\":\"to my phone\"") && strstr(ev, "\"carbon\":\"received\"") && strstr(ev, "\"body\":\"from my phone\"") &&
-              strstr(ev, "\"carbon\":\"sent\""),
-          "XEP-0280 §6: copies from our own account, marked: %s", ev);
+              strstr(ev, "\"outgoing\":true,\"carbon\":\"sent\"") && count_of(ev, "\"outgoing\"") == 1,
+          "XEP-0280 §6: copies from our own account, marked; the sent one is ours (outgoing): %s", ev);
     ev = events_of(&s, "<message xmlns='jabber:client' from='mallory@evil.example/x' to='alice@example.com/web'><sent xmlns='urn:xmpp:carbons:2'>"
                        "<forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@example.com/phone' to='mallory@evil.example' type='chat'><body>I owe you</body></message></forwarded></sent></message>");
     CHECK(strstr(ev, "spoofed-carbon") && !strstr(ev, "I owe you"), "XEP-0280 §11 (CVE-2017-5589 class): a forged carbon is dropped: %s", ev);
     /* A forwarded message without the carbon wrapper is the sender's, never ours. */
     ev = events_of(&s, "<message xmlns='jabber:client' from='mallory@evil.example/x' type='chat'><forwarded xmlns='urn:xmpp:forward:0'>"
                        "<message xmlns='jabber:client' from='alice@example.com/phone' to='mallory@evil.example'><body>I said so</body></message></forwarded></message>");
-    CHECK(strstr(ev, "\"from\":\"mallory@evil.example/x\"") && !strstr(ev, "\"carbon\"") && !strstr(ev, "\"body\":\"I said so\""),
+    CHECK(strstr(ev, "\"from\":\"mallory@evil.example/x\"") && !strstr(ev, "\"carbon\"") && !strstr(ev, "\"body\":\"I said so\"") &&
+              !strstr(ev, "\"outgoing\""),
           "a forwarded message is not shown as ours: %s", ev);
+    /* Our own bare JID as 'from' on a live message, no carbon wrapper: to
+     * us, not from us (XEP-0280 §11: only the wrapper says 'sent'). */
+    ev = events_of(&s, "<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web' type='chat'><body>I said so too</body></message>");
+    CHECK(strstr(ev, "\"body\":\"I said so too\"") && !strstr(ev, "\"outgoing\"") && !strstr(ev, "\"carbon\""),
+          "a message from our own bare JID without the carbon wrapper is not shown as ours: %s", ev);
     done(&s);
 }
 
@@ -223,6 +237,13 @@ static void test_history(void) {
     CHECK(strstr(ev, "\"body\":\"older\"") && strstr(ev, "\"stanzaId\":\"H1\"") && strstr(ev, "\"archived\":true") &&
               strstr(ev, "\"delay\":\"2026-11-24T10:00:00Z\"") && strstr(ev, "\"history\":"),
           "XEP-0313 §5: a history result, with its query's token: %s", ev);
+    CHECK(!strstr(ev, "\"outgoing\""), "bob's message is not ours: %s", ev);
+    snprintf(buf, sizeof buf, "<message xmlns='jabber:client'><result xmlns='urn:xmpp:mam:2' queryid='%s' id='H2'><forwarded xmlns='urn:xmpp:forward:0'>"
+             "<delay xmlns='urn:xmpp:delay' stamp='2026-11-24T10:01:00Z'/><message xmlns='jabber:client' from='alice@example.com/phone' to='bob@example.com' type='chat'>"
+             "<body>mine</body></message></forwarded></result></message>", qid);
+    ev = events_of(&s, buf);
+    CHECK(strstr(ev, "\"body\":\"mine\"") && strstr(ev, "\"outgoing\":true"),
+          "XEP-0313 §5: what we sent, from our own archive, is ours (outgoing): %s", ev);
     snprintf(buf, sizeof buf, res, " from='mallory@evil.example'", qid, "F1", "forged");
     ev = events_of(&s, buf);
     CHECK(strstr(ev, "spoofed-archive-result") && !strstr(ev, "forged"), "XEP-0313 §9.2 (CVE-2019-16237 class): not from our archive: dropped: %s", ev);
@@ -230,10 +251,10 @@ static void test_history(void) {
     ev = events_of(&s, buf);
     CHECK(strstr(ev, "spoofed-archive-result") && !strstr(ev, "forged2"), "XEP-0313 §9.2: an unknown queryid: dropped: %s", ev);
     snprintf(buf, sizeof buf, "<iq xmlns='jabber:client' type='result' id='%s'><fin xmlns='urn:xmpp:mam:2' complete='true'>"
-             "<set xmlns='http://jabber.org/protocol/rsm'><first>H1</first><last>H1</last></set></fin></iq>", iqid);
+             "<set xmlns='http://jabber.org/protocol/rsm'><first>H1</first><last>H2</last></set></fin></iq>", iqid);
     ev = events_of(&s, buf);
     char want[96];
-    snprintf(want, sizeof want, "{\"type\":\"history\",\"token\":%d,\"ok\":true,\"complete\":true,\"first\":\"H1\",\"last\":\"H1\",\"count\":1}", t);
+    snprintf(want, sizeof want, "{\"type\":\"history\",\"token\":%d,\"ok\":true,\"complete\":true,\"first\":\"H1\",\"last\":\"H2\",\"count\":2}", t);
     CHECK(strstr(ev, want) != NULL, "XEP-0313 §5.4.3: the end of the page; complete: no older one: %s", ev);
     snprintf(buf, sizeof buf, res, "", qid, "H9", "late");
     ev = events_of(&s, buf);
@@ -267,6 +288,8 @@ static void test_muc(void) {
     flush_until(&s, "muc#owner");
     CHECK(strstr(last_body(&s), "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>") != NULL,
           "XEP-0045 §10.1.2: a room our join made (201) is taken as an instant room: %s", last_body(&s));
+    ev = events_of(&s, "<message xmlns='jabber:client' from='room@conf.example.com/alice' type='groupchat' id='g1'><body>my own</body></message>");
+    CHECK(strstr(ev, "\"body\":\"my own\"") && strstr(ev, "\"outgoing\":true"), "XEP-0045 §7.4: the room's copy of ours, from our nickname, is ours: %s", ev);
     /* Forgery: groupchat and subjects from outside the room. */
     ev = events_of(&s, "<message xmlns='jabber:client' from='mallory@evil.example/x' type='groupchat'><body>I am the room</body></message>"
                        "<message xmlns='jabber:client' from='mallory@evil.example/x' type='groupchat'><subject>Pwned</subject></message>"
@@ -282,6 +305,10 @@ static void test_muc(void) {
     CHECK(strstr(ev, "{\"type\":\"room-error\",\"room\":\"other@conf.example.com\",\"nick\":\"alice\",\"condition\":\"conflict\"") != NULL,
           "XEP-0045 §7.2.9: nickname taken: %s", ev);
     CHECK(xw_client_join(s.c, "room@conf.example.com/nick", "alice", NULL, -1) == XW_ERR_JID, "a room is a bare JID");
+    ev = events_of(&s, "");
+    CHECK(xw_client_join(s.c, "room@conf.example.com", "alice", NULL, -1) == 0 && (drain(&s), strstr(s.events.data, "\"type\":\"room-joined\"")) &&
+              xw_client_join(s.c, "room@conf.example.com", "alicia", NULL, -1) == XW_ERR_STATE && s.c->muc.n == 1,
+          "joining a room we are in: joined again at once with our nick; another nick is refused and the room kept: %s", s.events.data);
     /* A new login joins again. */
     lose_session(&s);
     next_login(&s);

@@ -27,7 +27,18 @@ export function freePort() {
   });
 }
 
-function yaml({ httpPort, c2sPort, scramHash, mam, muc, inactivity = 30, extraYaml }) {
+// What a chat client leans on, besides roster and disco above: roster
+// versioning (RFC 6121 §2.6), carbons (XEP-0280), blocking (XEP-0191, on
+// mod_privacy), entity capabilities (XEP-0115), and room administration
+// from ejabberdctl so tests can make members-only, password and ban cases.
+const IM_MODULES = `  mod_carboncopy: {}
+  mod_privacy: {}
+  mod_blocking: {}
+  mod_caps: {}
+  mod_muc_admin: {}
+`;
+
+function yaml({ httpPort, c2sPort, scramHash, mam, muc, im, inactivity = 30, extraYaml }) {
   return `# Generated for a test run: loopback only.
 hosts:
   - localhost
@@ -70,16 +81,18 @@ modules:
     max_inactivity: ${inactivity}
   mod_disco: {}
   mod_ping: {}
-  mod_roster: {}
+  mod_roster:
+    versioning: true
   mod_stream_mgmt: {}
   mod_offline: {}
   mod_private: {}
   mod_admin_extra: {}
-${mam ? '  mod_mam:\n    default: always\n' : ''}${muc ? '  mod_muc:\n    host: "conference.localhost"\n    access_create: local\n    default_room_options:\n      mam: false\n' : ''}${extraYaml ?? ''}`;
+${mam ? '  mod_mam:\n    default: always\n' : ''}${muc ? `  mod_muc:\n    host: "conference.localhost"\n    access_create: local\n    default_room_options:\n      mam: ${mam ? 'true' : 'false'}\n` : ''}${im ? IM_MODULES : ''}${extraYaml ?? ''}`;
 }
 
 /**
- * Starts ejabberd. opts: { scramHash: 'sha1'|'sha256'|'sha512', mam, muc, inactivity (BOSH, s), extraYaml }.
+ * Starts ejabberd. opts: { scramHash: 'sha1'|'sha256'|'sha512', mam, muc (rooms archived when mam is on too),
+ * im (carbons, blocking, caps, room administration), inactivity (BOSH, s), extraYaml }.
  * Returns { boshUrl, domain, httpPort, c2sPort, register(user, pw), ctl(...args), stop() }.
  */
 export async function startEjabberd(opts = {}) {
