@@ -26,6 +26,27 @@ void xw_im_message_fields(xw_event *e, const xw_node *st) {
     xw_event_xml(e, "xml", st);
 }
 
+int xw_im_priority(const xw_node *st) {
+    const xw_node *c = xw_node_child(st, "priority", st->ns);
+    xw_buf t = {0};
+    if (!c || xw_node_text(c, &t) || !t.data) {
+        xw_buf_free(&t);
+        return 0;
+    }
+    /* RFC 6121 §4.7.2.3: an integer from -128 to 127; anything else is 0. */
+    const char *p = t.data + (t.data[0] == '-' || t.data[0] == '+');
+    long v = 0;
+    int ok = *p != '\0';
+    for (; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '9';
+        v = v * 10 + (*p - '0');
+        if (v > 128) ok = 0;
+    }
+    if (t.data[0] == '-') v = -v;
+    xw_buf_free(&t);
+    return ok && v >= -128 && v <= 127 ? (int)v : 0;
+}
+
 void xw_im_presence_fields(xw_event *e, const xw_node *st) {
     const char *type = xw_node_attr(st, "type");
     xw_event_str(e, "from", xw_node_attr(st, "from"));
@@ -34,7 +55,7 @@ void xw_im_presence_fields(xw_event *e, const xw_node *st) {
     xw_event_str(e, "presenceType", type ? type : "available");
     child_text(e, "show", st, "show");
     child_text(e, "status", st, "status");
-    child_text(e, "priority", st, "priority");
+    if (xw_node_child(st, "priority", st->ns)) xw_event_int(e, "priority", xw_im_priority(st));
     xw_event_xml(e, "xml", st);
 }
 

@@ -12,8 +12,10 @@
  * messageType, body, subject, thread, xml. */
 void xw_im_message_fields(xw_event *e, const xw_node *st);
 /* Adds the fields of a "presence" event: from, to, presenceType, show,
- * status, priority, xml. */
+ * status, priority (a number), xml. */
 void xw_im_presence_fields(xw_event *e, const xw_node *st);
+/* The <priority/> of a presence: -128..127, 0 when absent or not one. */
+int xw_im_priority(const xw_node *st);
 
 /* 1 when s is UTF-8 that XML 1.0 can carry (no NUL or C0 controls other
  * than tab, LF, CR; no U+FFFE/U+FFFF; no surrogates). */

@@ -141,11 +141,7 @@ static int update(xw_presence *p, const xw_jid *from, int available, const xw_no
     r.resource = xw_strdup(resource);
     r.show = child_text(st, "show");
     r.status = child_text(st, "status");
-    char *prio = child_text(st, "priority");
-    /* RFC 6121 §4.7.2.3: an integer from -128 to 127; anything else is 0. */
-    long v = prio ? strtol(prio, NULL, 10) : 0;
-    r.priority = v < -128 || v > 127 ? 0 : (int)v;
-    free(prio);
+    r.priority = xw_im_priority(st);
     const xw_node *caps = xw_node_child(st, "c", NS_CAPS);
     const char *node = caps ? xw_node_attr(caps, "node") : NULL, *ver = caps ? xw_node_attr(caps, "ver") : NULL;
     r.caps_node = node ? xw_strdup(node) : NULL;
@@ -358,9 +354,7 @@ void xw_presence_emit_restored(xw_client *c) {
             xw_event_str(&e, "presenceType", "available");
             xw_event_str(&e, "show", r->show);
             xw_event_str(&e, "status", r->status);
-            char prio[16];
-            xw_format(prio, sizeof prio, "%d", r->priority);
-            xw_event_str(&e, "priority", prio);
+            xw_event_int(&e, "priority", r->priority);
             if (pj.rc) e.rc = pj.rc;
             else xw_event_json(&e, "contact", pj.b.data, pj.b.len);
             xw_event_bool(&e, "restored", 1);

@@ -112,6 +112,13 @@ static void test_presence(void) {
     CHECK(strstr(ev, "\"contact\":{\"best\":{\"resource\":\"phone\"") != NULL, "RFC 6121 §4.5: unavailable: the other is best: %s", ev);
     ev = events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/phone' type='unavailable'/>");
     CHECK(strstr(ev, "\"contact\":{\"resources\":[]}") != NULL, "none left: no best: %s", ev);
+    ev = events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/a'><priority>-7</priority></presence>"
+                       "<presence xmlns='jabber:client' from='bob@example.com/b'><priority>500</priority></presence>"
+                       "<presence xmlns='jabber:client' from='bob@example.com/c'><priority>5x</priority></presence>");
+    CHECK(strstr(ev, "\"from\":\"bob@example.com/a\",\"presenceType\":\"available\",\"priority\":-7") &&
+              strstr(ev, "\"from\":\"bob@example.com/b\",\"presenceType\":\"available\",\"priority\":0") &&
+              strstr(ev, "\"from\":\"bob@example.com/c\",\"presenceType\":\"available\",\"priority\":0"),
+          "RFC 6121 §4.7.2.3: priority a number, -128..127; out of range or not a number: 0: %s", ev);
     ev = events_of(&s, "<presence xmlns='jabber:client' from='carol@example.com' type='subscribe'/>");
     CHECK(strstr(ev, "\"presenceType\":\"subscribe\"") != NULL, "RFC 6121 §3.1.3: a subscription request reaches the app: %s", ev);
     CHECK(xw_client_set_presence(s.c, "dnd", "busy", 3) == 0, "set presence");
