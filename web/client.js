@@ -61,6 +61,9 @@ const OPTION_NAMES = {
   roster: 'roster',
 };
 
+// history(): archive pages asked for at most to fill one page of messages.
+const HISTORY_FILL_ROUNDS = 5;
+
 // The core names a limit by its option; the app knows the JS name.
 const JS_OPTION_NAME = Object.fromEntries(Object.entries(OPTION_NAMES).map(([js, c]) => [c, js]));
 
@@ -411,10 +414,26 @@ export class Client {
 
   /** A page of the conversation with `jid` (a room we are in: the room's archive), newest first:
    * without `before` the latest page, then pass the page's `first` as `before` for the one before.
-   * Resolves with { messages (oldest first), complete (no older page), first, last }. */
-  history(jid, { before, max = 50 } = {}) {
+   * Resolves with { messages (oldest first, at most max), complete (no older page), first, last }.
+   * Archive entries that are not messages to show (receipts, markers, states) do not count: the
+   * archive is asked again, a few times at most, to fill the page. */
+  async history(jid, { before, max = 50 } = {}) {
     if (!Number.isInteger(max) || max < 1 || max > 1000) throw new TypeError('history: max must be 1..1000');
-    return this.#request('history', ['jid', 'before'], { jid, before }, (x, c, p) => x.xw_client_history(c, p.jid, p.before, max));
+    const messages = [];
+    let cursor = before;
+    let page;
+    let first = null;
+    let last = null;
+    for (let round = 0; round < HISTORY_FILL_ROUNDS; round++) {
+      page = await this.#request('history', ['jid', 'before'], { jid, before: cursor },
+        (x, c, p) => x.xw_client_history(c, p.jid, p.before, max - messages.length));
+      messages.unshift(...page.messages);
+      last ??= page.last;
+      first = page.first ?? first;
+      if (page.complete || !page.first || messages.length >= max) break;
+      cursor = page.first;
+    }
+    return { messages, complete: page.complete, first, last };
   }
 
   // --- group chat (XEP-0045) ------------------------------------------------

@@ -14,7 +14,14 @@ import { freePort } from './ejabberd.mjs';
 const run = promisify(execFile);
 const running = new Set();
 
-function config({ dir, httpPort, c2sPort }) {
+// What a chat client leans on beyond the defaults of this config: carbons,
+// blocking, stream management and the archive (XEP-0280, 0191, 0198, 0313),
+// and a group chat service with its own archive. Debian's shipped
+// /etc/prosody/prosody.cfg.lua enables carbons, blocklist and smacks but
+// leaves mam, bosh and any muc component commented out.
+const IM_MODULES = ['carbons', 'blocklist', 'smacks', 'mam'];
+
+function config({ dir, httpPort, c2sPort, im }) {
   return `-- Generated for a test run: loopback only.
 daemonize = false
 pidfile = "${dir}/prosody.pid"
@@ -32,19 +39,20 @@ allow_unencrypted_plain_auth = true
 consider_bosh_secure = true
 cross_domain_bosh = true
 authentication = "internal_hashed"
-modules_enabled = { "roster", "saslauth", "disco", "ping", "bosh", "http" }
+modules_enabled = { "roster", "saslauth", "disco", "ping", "bosh", "http"${im ? IM_MODULES.map((m) => `, "${m}"`).join('') : ''} }
 modules_disabled = { "s2s", "tls" }
-VirtualHost "localhost"
-`;
+${im ? 'archive_expires_after = "1d"\ndefault_archive_policy = true\n' : ''}VirtualHost "localhost"
+${im ? 'Component "conference.localhost" "muc"\n  modules_enabled = { "muc_mam" }\n  restrict_room_creation = "local"\n' : ''}`;
 }
 
-/** Starts Prosody; returns { boshUrl, domain, register(user, pw), stop() }. */
-export async function startProsody() {
+/** Starts Prosody (opts.im: the modules above and conference.localhost);
+ * returns { boshUrl, domain, register(user, pw), stop() }. */
+export async function startProsody(opts = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xw-prosody-'));
   const [httpPort, c2sPort] = await Promise.all([freePort(), freePort()]);
   const cfg = path.join(dir, 'prosody.cfg.lua');
   await fs.mkdir(path.join(dir, 'data'));
-  await fs.writeFile(cfg, config({ dir, httpPort, c2sPort }));
+  await fs.writeFile(cfg, config({ dir, httpPort, c2sPort, im: !!opts.im }));
   await run('chown', ['-R', 'prosody:prosody', dir]);
   const child = spawn('runuser', ['-u', 'prosody', '--', 'prosody', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
