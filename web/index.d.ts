@@ -107,6 +107,16 @@ export interface ClientOptions {
    * request held (XEP-0124 pause, capped at the server's maxpause). Default 0 (no pause):
    * ejabberd loses the stanzas waiting for delivery at the moment of a pause. */
   resumePauseSeconds?: number;
+  /** Fetch the roster at every new login (RFC 6121 §2.2), with the version held where the server
+   * offers versioning (§2.6). Default true. */
+  roster?: boolean;
+  /** Ask for a delivery receipt on chat and normal messages with a body, and answer requests for one
+   * from contacts subscribed to our presence (XEP-0184; no receipt to strangers, §8). Default true. */
+  receipts?: boolean;
+  /** Mark our chat and normal messages markable (XEP-0333). Default true. */
+  markers?: boolean;
+  /** Enable message carbons where the server offers them (XEP-0280). Default true. */
+  carbons?: boolean;
   /** Where to load the core from: a URL, the bytes, or a compiled module. Default: xmpp-wasm.wasm beside this module. */
   wasm?: string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 }
@@ -122,23 +132,129 @@ export interface MessageEvent {
   thread?: string;
   /** The whole stanza as XML, for extensions. */
   xml: string;
-  /** The id our server's archive gave the message (XEP-0359 stanza-id by our bare JID). */
+  /** The id the archive gave the message (XEP-0359 stanza-id: our server's, or the room's for a room message). */
   stanzaId?: string;
-  /** true for a message fetched from the archive by a catch-up after a reconnection. */
+  /** The sender's own id for it (XEP-0359 origin-id), kept by every copy. */
+  originId?: string;
+  /** From an archive: a catch-up after a reconnection, or a history() page. */
   archived?: boolean;
-  /** For an archived message: when the server received it (XEP-0203 stamp). */
+  /** When it was sent, for a message that was stored (archive, offline storage, room history; XEP-0203). */
   delay?: string;
+  /** Sent by our account: a 'sent' carbon, ours in our archive, ours in a room. Never judged from a
+   * 'from' alone: anyone can send a message whose inner 'from' claims to be us. */
+  outgoing?: boolean;
+  /** A copy of a message of our account's other resources (XEP-0280): 'received' or 'sent'. */
+  carbon?: 'received' | 'sent';
+  /** A room message (XEP-0045): the room's bare JID and the sender's nickname. */
+  room?: string;
+  nick?: string;
+  /** The sender asked for a receipt (XEP-0184); the client sent it if the sender may see our presence. */
+  receiptRequested?: boolean;
+  /** The sender wants to know when it is displayed (XEP-0333): markDisplayed(message). */
+  markable?: boolean;
+  /** A chat state that came with it (XEP-0085). */
+  chatState?: ChatState;
+  /** For type 'error': the RFC 6120 §8.3.3 condition. */
+  errorCondition?: string;
+}
+
+export type Show = 'away' | 'chat' | 'dnd' | 'xa';
+export type ChatState = 'active' | 'composing' | 'paused' | 'inactive' | 'gone';
+
+/** One resource's presence (RFC 6121 §4) and its capabilities (XEP-0115). */
+export interface ResourcePresence {
+  resource: string;
+  show?: Show;
+  status?: string;
+  priority: number;
+  capsNode?: string;
+  capsVer?: string;
+}
+
+/** A contact's presence: every available resource, and the best (highest priority, then the most
+ * available show, then the latest); no best when offline. */
+export interface ContactPresence {
+  best?: ResourcePresence;
+  resources: ResourcePresence[];
 }
 
 export interface PresenceEvent {
   from?: string;
   to?: string;
-  /** 'available', 'unavailable', 'subscribe', … */
+  /** 'available', 'unavailable', 'subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'error', … */
   type: string;
-  show?: string;
+  show?: Show;
   status?: string;
-  priority?: string;
+  /** -128..127 (RFC 6121 §4.7.2.3). */
+  priority?: number;
   xml: string;
+  /** For a contact's available or unavailable presence: the contact's presence after it. */
+  contact?: ContactPresence;
+  /** Told again on the next page of a session carried over a reload (resume). */
+  restored: boolean;
+}
+
+export interface RosterItem {
+  /** Bare JID. */
+  jid: string;
+  name?: string;
+  /** 'none' | 'to' | 'from' | 'both'; 'remove' in a roster event for an item that is gone. */
+  subscription: string;
+  /** A subscription request of ours is pending (RFC 6121 §3.1.2). */
+  ask?: boolean;
+  groups: string[];
+}
+
+/** The whole roster (full: after each login, and on the next page of a session carried over a
+ * reload) or the items one push changed, with the server's roster version. */
+export interface RosterEvent {
+  full: boolean;
+  version: string | null;
+  items: RosterItem[];
+}
+
+export interface HistoryPage {
+  /** Oldest first; each with archived: true, stanzaId and delay. */
+  messages: MessageEvent[];
+  /** No older messages. */
+  complete: boolean;
+  /** Pass as `before` for the page before this one. */
+  first: string | null;
+  last: string | null;
+}
+
+export interface Occupant {
+  nick: string;
+  /** The occupant's real JID, when the room tells us (non-anonymous rooms, or we moderate). */
+  jid?: string;
+  role: 'moderator' | 'participant' | 'visitor' | 'none';
+  affiliation: 'owner' | 'admin' | 'member' | 'outcast' | 'none';
+  show?: Show;
+  status?: string;
+  /** Us. */
+  self: boolean;
+}
+
+export interface Room {
+  jid: string;
+  nick: string;
+  role: string;
+  affiliation: string;
+  subject?: string;
+  occupants: Occupant[];
+}
+
+export interface RoomJoined {
+  room: string;
+  nick: string;
+  role: string;
+  affiliation: string;
+}
+
+export interface DiscoInfo {
+  from: string;
+  identities: { category: string; type: string; name?: string }[];
+  features: string[];
 }
 
 export interface OfflineEvent {
@@ -172,6 +288,26 @@ export interface ClientEvents {
   caughtUp: { count: number; complete: boolean; condition: string | null };
   /** A stanza the library does not handle itself. */
   stanza: { xml: string };
+  roster: RosterEvent;
+  /** One of our messages arrived (XEP-0184); `id` is its id. */
+  receipt: { from: string; id: string; room?: string; carbon?: 'received' | 'sent' };
+  /** How far the other side got with one of our messages (XEP-0333). */
+  marker: { from: string; id: string; marker: 'received' | 'displayed' | 'acknowledged'; room?: string; nick?: string; carbon?: 'received' | 'sent' };
+  /** Typing and such (XEP-0085). */
+  chatState: { from: string; state: ChatState; thread?: string; room?: string; nick?: string; carbon?: 'received' | 'sent' };
+  /** The server says the blocklist changed (XEP-0191 §3.3); unblocked empty with nothing blocked: all. */
+  blocklist: { blocked: string[]; unblocked: string[] };
+  /** We are in a room: after join(), after the rejoin that follows a new login, and (restored) on
+   * the next page of a session carried over a reload. */
+  roomJoined: RoomJoined & { restored: boolean };
+  /** A join failed: condition conflict (nickname taken), registration-required (members only),
+   * not-authorized (wrong password), forbidden (banned), service-unavailable (full), …; `room` says which. */
+  roomError: XmppError;
+  /** We left a room, or were kicked or banned (reason). */
+  roomLeft: { room: string; reason: 'kicked' | 'banned' | null };
+  roomSubject: { room: string; subject: string; by: string | null };
+  /** Someone came, changed or left (available false). */
+  occupant: Occupant & { room: string; available: boolean };
   /** Something went wrong but the session goes on: a stanza skipped over a per-stanza limit
    * (condition 'policy-violation', with `from` and `limit`), input dropped ('spoofed-iq',
    * 'spoofed-archive-result', 'bad-format', …), a queued message that can no longer be sent when
@@ -189,6 +325,8 @@ export class XmppError extends Error {
   readonly limit?: 'maxDepth' | 'maxAttributes' | 'maxAttributeLength' | 'maxStanzaBytes';
   /** For a message that was never sent: its id. */
   readonly id?: string;
+  /** For a room error: the room. */
+  readonly room?: string;
 }
 
 export class Client {
@@ -204,10 +342,74 @@ export class Client {
    * the first online or after the end. While reconnecting the message is queued; if the session
    * is lost before the server acknowledged a message, the next session sends it again with the
    * same ids (unless the resumed stream or the archive shows the server got it). */
-  sendMessage(message: { to: string; body?: string; type?: 'chat' | 'normal' | 'groupchat' | 'headline'; id?: string }): string;
-  sendPresence(presence?: { show?: 'away' | 'chat' | 'dnd' | 'xa'; status?: string; type?: string; to?: string }): void;
-  /** XEP-0199 ping; resolves with the round trip in ms. */
+  sendMessage(message: {
+    to: string;
+    /** One of body and subject is needed; a subject to a room sets the room's subject (XEP-0045 §8.1). */
+    body?: string;
+    subject?: string;
+    /** RFC 6121 §5.2.5: the conversation thread. */
+    thread?: string;
+    type?: 'chat' | 'normal' | 'groupchat' | 'headline';
+    id?: string;
+  }): string;
+  /** Sends presence as given, e.g. directed presence to one JID (RFC 6121 §4.6). For our presence
+   * at every login use setPresence(). */
+  sendPresence(presence?: { show?: Show; status?: string; type?: string; to?: string }): void;
+  /** XEP-0199 ping; resolves with the round trip in ms. An answer from anyone but `to` is dropped
+   * with an 'error' event ('spoofed-iq') and does not settle it (RFC 6120 §8.1.2.1). */
   ping(options?: { to?: string; timeoutMs?: number }): Promise<number>;
+
+  /** Calls fn for every stanza matching an element's name and namespace and a child's name and
+   * namespace (each optional), besides what the client does with it. An IQ get or set the client
+   * does not handle and a handler matches is left to the app to answer (with sendRaw); one nothing
+   * matches is answered service-unavailable (RFC 6120 §8.4). Returns an id for removeHandler(). */
+  addHandler(match: { name?: string; ns?: string; child?: string; childNs?: string }, fn: (stanza: { xml: string }) => void): number;
+  removeHandler(id: number): boolean;
+  /** Sends one element given as XML (unprefixed elements are in jabber:client), parsed and
+   * serialized again; XmppError('not-well-formed') unless it is exactly one well-formed element. */
+  sendRaw(xml: string): void;
+
+  /** The roster as the server last said (RFC 6121 §2). */
+  readonly roster: RosterItem[];
+  /** Adds a contact, or changes its name and groups (RFC 6121 §2.3, §2.4); resolves once the server took it. */
+  addContact(jid: string, options?: { name?: string; groups?: string[] }): Promise<void>;
+  /** Removes a contact and the subscriptions both ways (RFC 6121 §2.5). */
+  removeContact(jid: string): Promise<void>;
+  /** Asks to see jid's presence (RFC 6121 §3.1). */
+  subscribe(jid: string): void;
+  /** Lets jid see our presence, answering its request (§3.1.4). */
+  approve(jid: string): void;
+  /** Refuses jid's request, or cancels the subscription it has (§3.2). */
+  deny(jid: string): void;
+  /** Stops seeing jid's presence (§3.3). */
+  unsubscribe(jid: string): void;
+  /** Our presence, now and at every later login (RFC 6121 §4.2, §4.7). */
+  setPresence(presence?: { show?: Show; status?: string; priority?: number }): void;
+  /** A contact's presence (bare JID): every resource and the best one. */
+  presenceOf(jid: string): ContactPresence;
+  /** XEP-0085: tells `to` our chat state; type 'groupchat' for a room. */
+  sendChatState(to: string, state: ChatState, options?: { type?: 'chat' | 'groupchat' }): void;
+  /** XEP-0333: tells the sender of a message event that it was displayed (or received, acknowledged). */
+  markDisplayed(message: MessageEvent | { from: string; id: string }, marker?: 'received' | 'displayed' | 'acknowledged'): void;
+  /** XEP-0313 + XEP-0059: a page of the conversation with `jid` (a room we are in: the room's
+   * archive), newest first: without `before` the latest page, then the page's `first` as `before`.
+   * Results that answer no query of ours, or come from another archive, are dropped with an 'error'. */
+  history(jid: string, options?: { before?: string; max?: number }): Promise<HistoryPage>;
+  /** The rooms we are in (XEP-0045). */
+  readonly rooms: Room[];
+  /** Joins a room; rejects with an XmppError (condition conflict, registration-required,
+   * not-authorized, forbidden, …). `history`: messages of the room's history to get (-1: the room's
+   * default). Rooms are joined again after a new login. Throws XmppError('bad-request') in a room
+   * we are in under another nickname. */
+  join(room: string, options: { nick: string; password?: string; history?: number }): Promise<RoomJoined>;
+  leave(room: string): void;
+  /** XEP-0030: what jid (default: our server) is and supports; `node` for XEP-0115 node#ver. */
+  discoInfo(jid?: string, options?: { node?: string }): Promise<DiscoInfo>;
+  /** XEP-0191. */
+  block(jids: string | string[]): Promise<void>;
+  /** Unblocks the JIDs given; none: everyone. */
+  unblock(jids?: string | string[]): Promise<void>;
+  blocklist(): Promise<string[]>;
   /** Sends unavailable presence and ends the session. */
   disconnect(): Promise<void>;
 }
