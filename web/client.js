@@ -417,8 +417,13 @@ export class Client {
    * Resolves with { messages (oldest first, at most max), complete (no older page), first, last }.
    * Archive entries that are not messages to show (receipts, markers, states) do not count: the
    * archive is asked again, a few times at most, to fill the page. */
-  async history(jid, { before, max = 50 } = {}) {
+  history(jid, { before, max = 50 } = {}) {
+    // Bad arguments throw here, as everywhere else, not in the promise.
     if (!Number.isInteger(max) || max < 1 || max > 1000) throw new TypeError('history: max must be 1..1000');
+    return this.#historyPages(jid, before, max);
+  }
+
+  async #historyPages(jid, before, max) {
     const messages = [];
     let cursor = before;
     let page;

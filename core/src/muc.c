@@ -96,15 +96,12 @@ static const xw_occupant *set_occupant(xw_room *r, const char *nick, const xw_no
     const char *jid = item ? xw_node_attr(item, "jid") : NULL;
     const char *role = item ? xw_node_attr(item, "role") : NULL, *aff = item ? xw_node_attr(item, "affiliation") : NULL;
     const xw_node *show = xw_node_child(st, "show", XW_NS_CLIENT), *status = xw_node_child(st, "status", XW_NS_CLIENT);
-    xw_buf t1 = {0}, t2 = {0};
     o.nick = xw_strdup(nick);
     o.jid = jid ? xw_strdup(jid) : NULL;
     o.role = xw_strdup(role ? role : "none");
     o.affiliation = xw_strdup(aff ? aff : "none");
-    if (show && !xw_node_text(show, &t1)) o.show = xw_buf_take(&t1);
-    if (status && !xw_node_text(status, &t2)) o.status = xw_buf_take(&t2);
-    xw_buf_free(&t1);
-    xw_buf_free(&t2);
+    o.show = xw_node_text_dup(show);
+    o.status = xw_node_text_dup(status);
     occupant_free(&r->occupants[at]);
     r->occupants[at] = o;
     return o.nick && o.role && o.affiliation ? &r->occupants[at] : NULL;
@@ -363,11 +360,6 @@ xw_node *xw_muc_save(const xw_muc *m, const char *ns) {
     return el;
 }
 
-static char *dup_attr(const xw_node *n, const char *name) {
-    const char *v = xw_node_attr(n, name);
-    return v ? xw_strdup(v) : NULL;
-}
-
 int xw_muc_restore(xw_muc *m, const xw_node *saved) {
     xw_muc fresh = {0};
     int rc = XW_OK;
@@ -382,9 +374,9 @@ int xw_muc_restore(xw_muc *m, const xw_node *saved) {
         xw_room *r = &fresh.rooms[fresh.n++];
         memset(r, 0, sizeof *r);
         const char *hist = xw_node_attr(rn, "history");
-        r->jid = dup_attr(rn, "jid");
-        r->nick = dup_attr(rn, "nick");
-        r->subject = dup_attr(rn, "subject");
+        r->jid = xw_node_attr_dup(rn, "jid");
+        r->nick = xw_node_attr_dup(rn, "nick");
+        r->subject = xw_node_attr_dup(rn, "subject");
         r->history = hist ? strtol(hist, NULL, 10) : -1;
         r->joined = xw_node_attr(rn, "joined") != NULL;
         if (!r->jid || !r->nick) rc = XW_ERR_NOMEM;
@@ -398,12 +390,12 @@ int xw_muc_restore(xw_muc *m, const xw_node *saved) {
             r->occupants = og;
             xw_occupant *o = &r->occupants[r->n++];
             memset(o, 0, sizeof *o);
-            o->nick = dup_attr(on, "nick");
-            o->jid = dup_attr(on, "jid");
-            o->role = dup_attr(on, "role");
-            o->affiliation = dup_attr(on, "affiliation");
-            o->show = dup_attr(on, "show");
-            o->status = dup_attr(on, "status");
+            o->nick = xw_node_attr_dup(on, "nick");
+            o->jid = xw_node_attr_dup(on, "jid");
+            o->role = xw_node_attr_dup(on, "role");
+            o->affiliation = xw_node_attr_dup(on, "affiliation");
+            o->show = xw_node_attr_dup(on, "show");
+            o->status = xw_node_attr_dup(on, "status");
             if (!o->nick || !o->role || !o->affiliation) rc = XW_ERR_NOMEM;
         }
     }

@@ -91,16 +91,7 @@ void xw_presence_json(const xw_presence *p, const char *bare_jid, xw_json *j) {
     xw_json_close(j, '}');
 }
 
-static char *child_text(const xw_node *st, const char *name) {
-    const xw_node *c = xw_node_child(st, name, st->ns);
-    if (!c) return NULL;
-    xw_buf t = {0};
-    if (xw_node_text(c, &t)) {
-        xw_buf_free(&t);
-        return NULL;
-    }
-    return xw_buf_take(&t);
-}
+static char *child_text(const xw_node *st, const char *name) { return xw_node_text_dup(xw_node_child(st, name, st->ns)); }
 
 /* Takes an available or unavailable presence into the table. */
 static int update(xw_presence *p, const xw_jid *from, int available, const xw_node *st) {
@@ -281,11 +272,6 @@ xw_node *xw_presence_save(const xw_presence *p, const char *ns) {
     return el;
 }
 
-static char *dup_attr(const xw_node *n, const char *name) {
-    const char *v = xw_node_attr(n, name);
-    return v ? xw_strdup(v) : NULL;
-}
-
 static int attr_int(const xw_node *n, const char *name) {
     const char *v = xw_node_attr(n, name);
     long x = v ? strtol(v, NULL, 10) : 0;
@@ -294,8 +280,8 @@ static int attr_int(const xw_node *n, const char *name) {
 
 int xw_presence_restore(xw_presence *p, const xw_node *saved) {
     xw_presence fresh = {0};
-    fresh.show = dup_attr(saved, "show");
-    fresh.status = dup_attr(saved, "status");
+    fresh.show = xw_node_attr_dup(saved, "show");
+    fresh.status = xw_node_attr_dup(saved, "status");
     fresh.priority = attr_int(saved, "priority");
     int rc = XW_OK;
     for (const xw_node *cn = xw_node_child(saved, "contact", saved->ns); !rc && cn;
@@ -320,12 +306,12 @@ int xw_presence_restore(xw_presence *p, const xw_node *saved) {
             cp->res = rg;
             xw_resource_presence *r = &cp->res[cp->nres++];
             memset(r, 0, sizeof *r);
-            r->resource = dup_attr(rn, "resource");
-            r->show = dup_attr(rn, "show");
-            r->status = dup_attr(rn, "status");
+            r->resource = xw_node_attr_dup(rn, "resource");
+            r->show = xw_node_attr_dup(rn, "show");
+            r->status = xw_node_attr_dup(rn, "status");
             r->priority = attr_int(rn, "priority");
-            r->caps_node = dup_attr(rn, "caps-node");
-            r->caps_ver = dup_attr(rn, "caps-ver");
+            r->caps_node = xw_node_attr_dup(rn, "caps-node");
+            r->caps_ver = xw_node_attr_dup(rn, "caps-ver");
             r->seq = ++fresh.seq;
             if (!r->resource) rc = XW_ERR_NOMEM;
         }

@@ -167,6 +167,21 @@ int xw_node_text(const xw_node *n, xw_buf *out) {
     return XW_OK;
 }
 
+char *xw_node_text_dup(const xw_node *n) {
+    if (!n) return NULL;
+    xw_buf t = {0};
+    if (xw_node_text(n, &t)) {
+        xw_buf_free(&t);
+        return NULL;
+    }
+    return xw_buf_take(&t);
+}
+
+char *xw_node_attr_dup(const xw_node *n, const char *name) {
+    const char *v = xw_node_attr(n, name);
+    return v ? xw_strdup(v) : NULL;
+}
+
 /* ----------------------------------------------------------- serializer */
 
 static int same_str(const char *a, const char *b) {

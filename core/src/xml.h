@@ -58,6 +58,10 @@ xw_node *xw_node_next_named(const xw_node *after, const char *name, const char *
 xw_node *xw_node_first_element(const xw_node *n);
 /* Concatenated text of the node's direct text children, appended to out. */
 XW_MUST_CHECK int xw_node_text(const xw_node *n, xw_buf *out);
+/* The same as a new string ("" for none); NULL when n is NULL or on OOM. */
+char *xw_node_text_dup(const xw_node *n);
+/* A copy of an attribute's value; NULL when absent or on OOM. */
+char *xw_node_attr_dup(const xw_node *n, const char *name);
 
 /* Serializes n as XML. `parent_ns` is the default namespace in scope where
  * the output will be placed (NULL: none, so n declares its own). Text and
