@@ -63,7 +63,7 @@ int xw_blocking_register(xw_client *c) {
 
 /* block / unblock with the JIDs one per line (none: unblock all). */
 static int change(xw_client *c, const char *what, const char *jids) {
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     xw_node *el = xw_node_new(what, NS_BLOCKING);
     int rc = el ? XW_OK : XW_ERR_NOMEM, count = 0;
     for (const char *p = jids; !rc && p && *p;) {
@@ -92,7 +92,7 @@ int xw_client_block(xw_client *c, const char *jids) { return change(c, "block", 
 int xw_client_unblock(xw_client *c, const char *jids) { return change(c, "unblock", jids); }
 
 int xw_client_blocklist(xw_client *c) {
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     xw_node *q = xw_node_new("blocklist", NS_BLOCKING);
     return q ? xw_session_iq(c, "get", NULL, q, 0, list_done, 1) : XW_ERR_NOMEM;
 }

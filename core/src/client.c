@@ -233,7 +233,7 @@ static int send_tracked(xw_client *c, const xw_out_msg *m) {
     return XW_OK;
 }
 
-static int outbox_may_go(const xw_client *c) { return c->s.bosh && c->s.neg == NEG_ONLINE && c->s.presence_sent; }
+static int outbox_may_go(const xw_client *c) { return xw_session_online(c) && c->s.presence_sent; }
 
 void xw_client_flush_outbox(xw_client *c) {
     while (outbox_may_go(c)) {
@@ -610,7 +610,7 @@ int xw_client_send_message(xw_client *c, const char *to, const char *type, const
 const char *xw_client_message_id(const xw_client *c) { return c->last_id ? c->last_id : ""; }
 
 int xw_client_send_presence(xw_client *c, const char *type, const char *show, const char *status, const char *to) {
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     if (to) {
         int rc = xw_client_validate_to(to);
         if (rc) return rc;
@@ -623,7 +623,7 @@ int xw_client_send_presence(xw_client *c, const char *type, const char *show, co
 }
 
 int xw_client_ping(xw_client *c, const char *to, double timeout_ms, double now_ms) {
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     c->now_ms = now_ms;
     if (!to) to = c->jid.domain;
     int rc = xw_client_validate_to(to);
@@ -669,7 +669,7 @@ static int take_raw_element(void *ud, xw_node *wrapper) {
 
 int xw_client_send_raw(xw_client *c, const char *xml, size_t len) {
     if (!xml) return XW_ERR_INVALID;
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     static const char head[] = "<body xmlns='" XW_NS_HTTPBIND "'><raw xmlns='" XW_NS_CLIENT "'>";
     static const char tail[] = "</raw></body>";
     xw_buf doc = {0};
@@ -720,7 +720,7 @@ int xw_client_disconnect(xw_client *c, double now_ms) {
 
 int xw_client_pause(xw_client *c, unsigned seconds, double now_ms) {
     c->now_ms = now_ms;
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     return xw_bosh_pause(c->s.bosh, seconds);
 }
 

@@ -171,6 +171,8 @@ void xw_session_end(xw_client *c);
 /* Serializes and queues one element on the BOSH session; counts stanzas
  * for XEP-0198. `secret`: the serialized bytes are wiped after use. */
 XW_MUST_CHECK int xw_session_send(xw_client *c, const xw_node *n, int secret);
+/* 1 while a session is online (bound), so stanzas can be sent. */
+static inline int xw_session_online(const xw_client *c) { return c->s.bosh && c->s.neg == NEG_ONLINE; }
 /* Ends the session for a reason of our own, with a terminate. */
 void xw_session_fail(xw_client *c, const char *condition, const char *text);
 /* Sends initial presence (if the app wants it); the outbox may go then. */

@@ -141,7 +141,7 @@ static void info_done(void *owner, const xw_node *answer, int ok, const char *co
 }
 
 int xw_client_disco_info(xw_client *c, const char *jid, const char *node) {
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     if (!jid) jid = c->jid.domain;
     int rc = xw_client_validate_to(jid);
     if (rc) return rc;

@@ -110,7 +110,7 @@ int xw_history_on_result(xw_client *c, const xw_node *st) {
 }
 
 int xw_client_history(xw_client *c, const char *with, const char *before, unsigned max) {
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     if (with && xw_client_validate_to(with)) return XW_ERR_JID;
     if ((before && !xw_im_is_xml_text(before)) || max > 1000) return XW_ERR_INVALID;
     if (!max) max = 50;

@@ -168,42 +168,41 @@ int xw_message_register(xw_client *c) {
 
 /* ------------------------------------------------------------ the app's */
 
-int xw_client_send_chat_state(xw_client *c, const char *to, const char *state, const char *type) {
-    static const char *const states[] = {"active", "composing", "paused", "inactive", "gone"};
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
-    int known = 0;
-    for (size_t i = 0; state && i < sizeof states / sizeof *states; i++) known |= !strcmp(state, states[i]);
-    if (!known || (type && strcmp(type, "chat") != 0 && strcmp(type, "groupchat") != 0)) return XW_ERR_INVALID;
+/* A message that only notifies (a chat state or a marker): one child, and
+ * a XEP-0334 hint on whether it is worth archiving. */
+static int send_notice(xw_client *c, const char *to, const char *type, const char *name, const char *ns,
+                       const char *id, const char *hint) {
     int rc = xw_client_validate_to(to);
     if (rc) return rc;
     xw_node *m = xw_node_new("message", XW_NS_CLIENT);
     rc = m ? xw_node_set_attr(m, "to", to) : XW_ERR_NOMEM;
     if (!rc) rc = xw_node_set_attr(m, "type", type ? type : "chat");
-    if (!rc && !xw_node_add_child(m, state, XW_NS_CHATSTATES)) rc = XW_ERR_NOMEM;
-    /* XEP-0334: a standalone notification is not worth archiving. */
-    if (!rc && !xw_node_add_child(m, "no-store", XW_NS_HINTS)) rc = XW_ERR_NOMEM;
+    xw_node *k = rc ? NULL : xw_node_add_child(m, name, ns);
+    if (!rc && !k) rc = XW_ERR_NOMEM;
+    if (!rc && id) rc = xw_node_set_attr(k, "id", id);
+    if (!rc && !xw_node_add_child(m, hint, XW_NS_HINTS)) rc = XW_ERR_NOMEM;
     if (!rc) rc = xw_session_send(c, m, 0);
     xw_node_free(m);
     return rc;
 }
 
+int xw_client_send_chat_state(xw_client *c, const char *to, const char *state, const char *type) {
+    static const char *const states[] = {"active", "composing", "paused", "inactive", "gone"};
+    if (!xw_session_online(c)) return XW_ERR_STATE;
+    int known = 0;
+    for (size_t i = 0; state && i < sizeof states / sizeof *states; i++) known |= !strcmp(state, states[i]);
+    if (!known || (type && strcmp(type, "chat") != 0 && strcmp(type, "groupchat") != 0)) return XW_ERR_INVALID;
+    /* XEP-0334: a standalone notification is not worth archiving. */
+    return send_notice(c, to, type, state, XW_NS_CHATSTATES, NULL, "no-store");
+}
+
 int xw_client_send_marker(xw_client *c, const char *to, const char *id, const char *marker, const char *type) {
     static const char *const markers[] = {"received", "displayed", "acknowledged"};
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     int known = 0;
     for (size_t i = 0; marker && i < sizeof markers / sizeof *markers; i++) known |= !strcmp(marker, markers[i]);
     if (!known || !id || !xw_im_is_xml_text(id) || (type && strcmp(type, "chat") != 0 && strcmp(type, "groupchat") != 0))
         return XW_ERR_INVALID;
-    int rc = xw_client_validate_to(to);
-    if (rc) return rc;
-    xw_node *m = xw_node_new("message", XW_NS_CLIENT);
-    rc = m ? xw_node_set_attr(m, "to", to) : XW_ERR_NOMEM;
-    if (!rc) rc = xw_node_set_attr(m, "type", type ? type : "chat");
-    xw_node *k = rc ? NULL : xw_node_add_child(m, marker, XW_NS_MARKERS);
-    if (!rc) rc = k ? xw_node_set_attr(k, "id", id) : XW_ERR_NOMEM;
     /* XEP-0333 §5: markers are worth archiving, for the other devices. */
-    if (!rc && !xw_node_add_child(m, "store", XW_NS_HINTS)) rc = XW_ERR_NOMEM;
-    if (!rc) rc = xw_session_send(c, m, 0);
-    xw_node_free(m);
-    return rc;
+    return send_notice(c, to, type, marker, XW_NS_MARKERS, id, "store");
 }

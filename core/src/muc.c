@@ -301,14 +301,14 @@ int xw_client_join(xw_client *c, const char *room, const char *nick, const char 
     r->history = history;
     r->joined = 0;
     /* Not online yet: the join goes out with the rooms after the next login. */
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE || !c->s.presence_sent) return XW_OK;
+    if (!xw_session_online(c) || !c->s.presence_sent) return XW_OK;
     return send_join(c, r);
 }
 
 int xw_client_leave(xw_client *c, const char *room) {
     xw_room *r = room ? xw_muc_find(&c->muc, room) : NULL;
     if (!r) return XW_ERR_INVALID;
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE || !r->joined) {
+    if (!xw_session_online(c) || !r->joined) {
         room_event(c, "room-left", r, NULL, NULL, NULL, NULL);
         drop_room(&c->muc, r);
         return XW_OK;

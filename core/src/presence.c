@@ -210,7 +210,7 @@ int xw_client_set_presence(xw_client *c, const char *show, const char *status, i
     c->presence.priority = priority;
     /* Once initial presence is out, the change goes out now (RFC 6121 §4.4);
      * before, it becomes the initial presence. */
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE || !c->s.presence_sent || !c->initial_presence) return XW_OK;
+    if (!xw_session_online(c) || !c->s.presence_sent || !c->initial_presence) return XW_OK;
     xw_node *p = NULL;
     int rc = xw_presence_build_own(c, &p);
     if (!rc) rc = xw_session_send(c, p, 0);

@@ -267,7 +267,7 @@ int xw_roster_register(xw_client *c) {
 /* ------------------------------------------------------------ the app's */
 
 int xw_client_roster_set(xw_client *c, const char *jid, const char *name, const char *groups) {
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     int rc = xw_client_validate_to(jid);
     if (rc) return rc;
     if ((name && !xw_im_is_xml_text(name)) || (groups && !xw_im_is_xml_text(groups))) return XW_ERR_INVALID;
@@ -290,7 +290,7 @@ int xw_client_roster_set(xw_client *c, const char *jid, const char *name, const 
 }
 
 int xw_client_roster_remove(xw_client *c, const char *jid) {
-    if (!c->s.bosh || c->s.neg != NEG_ONLINE) return XW_ERR_STATE;
+    if (!xw_session_online(c)) return XW_ERR_STATE;
     int rc = xw_client_validate_to(jid);
     if (rc) return rc;
     xw_node *query = xw_node_new("query", XW_NS_ROSTER);
