@@ -73,12 +73,15 @@ void xw_message_deliver(xw_client *c, const xw_node *m, const xw_msg_meta *meta)
     const xw_node *state = xw_node_child(m, NULL, XW_NS_CHATSTATES);
     const xw_node *markable = xw_node_child(m, "markable", XW_NS_MARKERS);
     if (live) {
-        /* XEP-0184 §4: a receipt for one of ours. */
-        if (received) side_event(c, "receipt", m, meta, "id", xw_node_attr(received, "id"), NULL, NULL);
-        /* XEP-0333 §4: how far the other side got with one of ours. */
-        for (const xw_node *k = xw_node_child(m, NULL, XW_NS_MARKERS); k; k = xw_node_next_named(k, NULL, XW_NS_MARKERS))
-            if (strcmp(k->name, "markable") != 0)
-                side_event(c, "marker", m, meta, "marker", k->name, "id", xw_node_attr(k, "id"));
+        /* XEP-0184 §5.4, XEP-0333 §4: a receipt, or how far the other side
+         * got, for one of ours: the 'id' it names is required (without
+         * one it refers to nothing). */
+        const char *rid = received ? xw_node_attr(received, "id") : NULL;
+        if (rid && *rid) side_event(c, "receipt", m, meta, "id", rid, NULL, NULL);
+        for (const xw_node *k = xw_node_child(m, NULL, XW_NS_MARKERS); k; k = xw_node_next_named(k, NULL, XW_NS_MARKERS)) {
+            const char *kid = xw_node_attr(k, "id");
+            if (strcmp(k->name, "markable") != 0 && kid && *kid) side_event(c, "marker", m, meta, "marker", k->name, "id", kid);
+        }
         /* XEP-0085 §5: typing and such. */
         if (state) {
             const xw_node *thread = xw_node_child(m, "thread", XW_NS_CLIENT);

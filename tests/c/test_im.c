@@ -148,6 +148,9 @@ static void test_receipts_markers_states(void) {
               strstr(ev, "{\"type\":\"chat-state\",\"from\":\"bob@example.com/x\",\"state\":\"composing\"}") &&
               !strstr(ev, "\"type\":\"message\""),
           "XEP-0184 §4, XEP-0333, XEP-0085 §5: events of their own, and no empty message events: %s", ev);
+    ev = events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/x'><received xmlns='urn:xmpp:receipts'/><displayed xmlns='urn:xmpp:chat-markers:0'/>"
+                       "<acknowledged xmlns='urn:xmpp:chat-markers:0' id=''/></message>");
+    CHECK(!strstr(ev, "\"receipt\"") && !strstr(ev, "\"marker\""), "XEP-0184 §5.4, XEP-0333 §4: without the required id, no event: %s", ev);
     /* A receipt goes back to a contact who sees our presence anyway. */
     ev = events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='b1'><body>ping me</body><request xmlns='urn:xmpp:receipts'/><active xmlns='http://jabber.org/protocol/chatstates'/></message>");
     CHECK(strstr(ev, "\"receiptRequested\":true") && strstr(ev, "\"chatState\":\"active\"") && strstr(ev, "\"type\":\"chat-state\""),

@@ -497,6 +497,49 @@ test('extensions: a handler by element and namespace gets a stanza the core does
 
 // --- forgery never reaches the app (mallory forges it through ejabberd) ---------------
 
+test('every IM parser takes odd and forged input from a third user through ejabberd: the session stays, nothing is confused, the next message arrives', async () => {
+  const alice = await online('alice');
+  try {
+    const to = alice.jid;
+    const before = { roster: JSON.stringify(alice.client.roster), blocklist: await alice.client.blocklist() };
+    const next = waitFor(alice.client, 'message', (m) => m.body === 'still there?', 10000, 'the message after');
+    const answer = await malloryAsks(
+      // XEP-0191 §3.3: a blocking push from someone else.
+      `<iq xmlns='jabber:client' type='set' id='evil-block' to='${to}'><unblock xmlns='urn:xmpp:blocking'/></iq>` +
+      // RFC 6121 §4.7.2.3 and XEP-0115: a priority that is no number, caps with odd values.
+      `<presence xmlns='jabber:client' to='${to}'><priority>lots</priority><show>sleeping</show>` +
+      `<c xmlns='http://jabber.org/protocol/caps' hash='md5' node='' ver='${'v'.repeat(2000)}'/></presence>` +
+      // XEP-0045: a muc#user presence claiming to be us (110) in a room we are not in.
+      `<presence xmlns='jabber:client' to='${to}'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/>` +
+      `<status code='110'/><status code='201'/></x></presence>` +
+      // XEP-0184, XEP-0333, XEP-0085 with no ids and an unknown state.
+      `<message xmlns='jabber:client' to='${to}' type='chat'><received xmlns='urn:xmpp:receipts'/><displayed xmlns='urn:xmpp:chat-markers:0'/>` +
+      `<sleeping xmlns='http://jabber.org/protocol/chatstates'/></message>` +
+      // XEP-0313: a result with no queryid; a forwarded in a forwarded.
+      `<message xmlns='jabber:client' to='${to}'><result xmlns='urn:xmpp:mam:2' id='x'/></message>` +
+      `<message xmlns='jabber:client' to='${to}'><forwarded xmlns='urn:xmpp:forward:0'><forwarded xmlns='urn:xmpp:forward:0'/></forwarded></message>` +
+      // XEP-0030: our disco#info at a node we do not have.
+      `<iq xmlns='jabber:client' type='get' id='evil-disco' to='${to}'><query xmlns='http://jabber.org/protocol/disco#info' node='nope#x'/></iq>` +
+      `<message xmlns='jabber:client' to='${to}' type='chat'><body>still there?</body></message>`,
+      /id='evil-disco'[\s\S]*id='evil-block'|id='evil-block'[\s\S]*id='evil-disco'/);
+    await next;
+    assert.match(answer, /<iq [^>]*id='evil-block'[^>]*type='error'|<iq [^>]*type='error'[^>]*id='evil-block'/, 'XEP-0191: the forged push refused');
+    assert.match(answer, /<iq [^>]*id='evil-disco'/, 'XEP-0030: the disco query answered');
+    assert.ok(alice.of('error').some((e) => e.condition === 'spoofed-blocklist-push'), 'the forged push told');
+    assert.ok(!alice.of('blocklist').length, 'no blocklist event');
+    assert.deepEqual(await alice.client.blocklist(), before.blocklist, 'the blocklist unchanged');
+    assert.equal(JSON.stringify(alice.client.roster), before.roster, 'the roster unchanged');
+    assert.ok(!alice.of('occupant').length && !alice.of('roomJoined').length, 'no room from a presence claiming one');
+    assert.deepEqual(alice.client.rooms, []);
+    const p = alice.client.presenceOf('mallory@localhost').best;
+    assert.equal(p?.priority, 0, 'RFC 6121 §4.7.2.3: not a number: 0');
+    assert.ok(!alice.of('receipt').length && !alice.of('marker').length, 'no receipt or marker without an id');
+    assert.deepEqual(alice.of('status').map((e) => e.status), ['connecting', 'online'], 'the session never dropped');
+  } finally {
+    await offline(alice);
+  }
+});
+
 test('RFC 6121 §2.1.6 (CVE-2015-8688 class): a roster push from another user is ignored and answered with an error', async () => {
   const alice = await online('alice');
   try {
