@@ -659,11 +659,18 @@ export class Client {
     if (delay <= 0 && typeof MessageChannel === 'function') {
       if (!this.#soonPort) {
         const channel = new MessageChannel();
-        channel.port1.onmessage = () => this.#soonPort?.wake?.();
-        channel.port1.unref?.(); // Node: does not keep the process alive
-        this.#soonPort = { port: channel.port2, close: () => channel.port1.close(), wake: null };
+        channel.port1.onmessage = () => {
+          // Node: an idle port must not keep the process alive, but one
+          // with a wake on its way must, as a pending timer does; otherwise
+          // Node may exit with the wake undelivered and connect() unsettled.
+          channel.port1.unref?.();
+          this.#soonPort?.wake?.();
+        };
+        channel.port1.unref?.();
+        this.#soonPort = { port: channel.port2, ref: () => channel.port1.ref?.(), close: () => channel.port1.close(), wake: null };
       }
       this.#soonPort.wake = wake;
+      this.#soonPort.ref();
       this.#soonPort.port.postMessage(0);
       return;
     }

@@ -76,6 +76,23 @@ test('an unreachable service rejects connect() with connection-failed', async ()
   assert.ok(performance.now() - started < 5000, 'gives up after bounded retries');
 });
 
+test('Node: a wake already due keeps the process alive until connect() settles (retries with no backoff)', async () => {
+  // With backoffBaseMs 0 every retry is due at once, so the client wakes on
+  // a message port with no fetch or timer pending. A port that never keeps
+  // Node alive let the process exit there with connect() unsettled.
+  const { execFile } = await import('node:child_process');
+  const script = `
+    import { createClient } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+    const c = createClient({ service: 'http://127.0.0.1:9/bosh', jid: 'alice@localhost', password: 'x',
+      maxRetries: 3, backoffBaseMs: 0 });
+    c.connect().then(() => console.log('online'), (e) => console.log('rejected ' + e.condition));`;
+  const out = await new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20000 }, (err, stdout) =>
+      (err ? reject(err) : resolve(stdout.trim())));
+  });
+  assert.equal(out, 'rejected connection-failed');
+});
+
 test('RFC 7677: SCRAM-SHA-256 against a server with auth_scram_hash: sha256', async () => {
   const c = createClient({ service: server256.boshUrl, jid: `carol@${server256.domain}`, password: 'carol-pw' });
   const { mechanism } = await c.connect();
