@@ -75,7 +75,7 @@ function optionValue(v) {
 // RFC 8265 §3.3 UsernameCaseMapped for the JID's localpart: fullwidth and
 // halfwidth forms to their plain ones, lower case, NFC. (The core has no
 // Unicode tables; the JS engine does.)
-function prepareJid(jid) {
+export function prepareJid(jid) {
   const s = String(jid);
   const at = s.indexOf('@');
   const slash = s.indexOf('/');
@@ -84,10 +84,22 @@ function prepareJid(jid) {
   return local + s.slice(at);
 }
 
-/** Creates a client; nothing is sent until connect(). */
-export function createClient(options) {
-  return new Client(options);
+/** Where a tab keeps a session's saved state for its next page (sessionStorage). */
+export function savedStateKey(service, jid) {
+  return `xmpp-wasm:session:${service}:${jid.toLowerCase()}`;
 }
+
+// For the owner of a session shared by tabs (shared.js), not for apps:
+// options[OWNER_HOOKS] = { saved, onPumped } hands the client a saved state
+// to carry on from and tells the owner after every turn of the loop;
+// client[SAVE_STATE]() is the state a next page can resume from;
+// client[SUSPEND]() stops it without ending the session (the page that
+// resumes it is on its way); client[PAGE_HIDE]() does what a client does
+// when its page goes (closeOnPageHide), for an owner that decides when.
+export const OWNER_HOOKS = Symbol('xmpp-wasm owner hooks');
+export const SAVE_STATE = Symbol('xmpp-wasm save state');
+export const SUSPEND = Symbol('xmpp-wasm suspend');
+export const PAGE_HIDE = Symbol('xmpp-wasm page hide');
 
 export class Client {
   #opts;
@@ -116,6 +128,7 @@ export class Client {
   #roster = new Map(); // bare JID -> item, as the last 'roster' events left it
   #rooms = new Map(); // room JID -> { jid, nick, role, affiliation, subject, occupants: Map(nick -> occupant) }
   #joins = new Map(); // room JID -> { resolve, reject } of join()
+  #hooks = null; // OWNER_HOOKS, when a shared session's owner runs this client
 
   constructor(options) {
     if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
@@ -124,7 +137,8 @@ export class Client {
     if (!jid) throw new TypeError('createClient: options.jid is required');
     if (typeof password !== 'string') throw new TypeError('createClient: options.password must be a string');
     if (password.includes('\0') || String(jid).includes('\0')) throw new TypeError('createClient: NUL in jid or password');
-    const { password: _, ...rest } = options;
+    const { password: _, [OWNER_HOOKS]: hooks, ...rest } = options;
+    this.#hooks = hooks ?? null;
     this.#opts = { ...rest, jid: prepareJid(jid), service: String(new URL(service, globalThis.location?.href)) };
     // RFC 8265 §4.2 OpaqueString: NFC here; the core maps spaces and
     // refuses control characters.
@@ -175,7 +189,7 @@ export class Client {
     const done = new Promise((resolve, reject) => {
       this.#connectWaiter = { resolve, reject };
     });
-    this.#openCore(this.#takeSaved());
+    this.#openCore(this.#hooks?.saved ?? this.#takeSaved());
     this.#watchPageHide();
     return done;
   }
@@ -187,7 +201,7 @@ export class Client {
   // carries on from it (see xw_client_resume).
 
   #storageKey() {
-    return `xmpp-wasm:session:${this.#opts.service}:${this.#opts.jid.toLowerCase()}`;
+    return savedStateKey(this.#opts.service, this.#opts.jid);
   }
 
   static #storage() {
@@ -212,11 +226,10 @@ export class Client {
   #saveForNextPage() {
     const storage = Client.#storage();
     if (!storage || !this.#c) return false;
-    const { x } = this.#core;
-    const ptr = x.xw_client_save(this.#c);
-    if (!ptr) return false;
+    const saved = this[SAVE_STATE]();
+    if (!saved) return false;
     try {
-      storage.setItem(this.#storageKey(), this.#core.readString(ptr, x.xw_client_save_len(this.#c)));
+      storage.setItem(this.#storageKey(), saved);
       return true;
     } catch {
       return false; // quota: the next page logs in again
@@ -506,27 +519,7 @@ export class Client {
   #watchPageHide() {
     if (this.#opts.closeOnPageHide === false || typeof globalThis.addEventListener !== 'function' ||
         typeof document === 'undefined') return;
-    this.#onPageHide = () => {
-      if (!this.#c) return;
-      this.#unloading = true;
-      if (this.#opts.resume) {
-        // XEP-0124 §10 pause, only when asked for: ejabberd (23.01 and
-        // later) moves the stanzas waiting for delivery at the moment of a
-        // pause into its input queue, so they never reach the client.
-        // Without it the session outlives the page by the server's wait
-        // plus inactivity, which covers a reload.
-        const seconds = this.#opts.resumePauseSeconds ?? 0;
-        if (seconds > 0) this.#core.x.xw_client_pause(this.#c, seconds, now());
-        this.#pump();
-        if (this.#saveForNextPage()) {
-          this.#suspended = true;
-          this.#release();
-          return;
-        }
-      }
-      this.#core.x.xw_client_disconnect(this.#c, now());
-      this.#pump();
-    };
+    this.#onPageHide = () => this.#hidePage();
     globalThis.addEventListener('pagehide', this.#onPageHide);
     // Back from the back/forward cache: carry on from what was saved.
     globalThis.addEventListener('pageshow', (e) => {
@@ -599,6 +592,20 @@ export class Client {
     } finally {
       this.#pumping = false;
     }
+    if (this.#c) this.#hooks?.onPumped?.();
+  }
+
+  [SAVE_STATE]() {
+    if (!this.#c) return null;
+    const { x } = this.#core;
+    const ptr = x.xw_client_save(this.#c);
+    return ptr ? this.#core.readString(ptr, x.xw_client_save_len(this.#c)) : null;
+  }
+
+  [SUSPEND]() {
+    if (!this.#c) return;
+    this.#suspended = true;
+    this.#release();
   }
 
   #post(rid, body, timeoutMs) {
@@ -636,6 +643,34 @@ export class Client {
           this.#pump();
         },
       );
+  }
+
+  // The page goes: end the session with a keepalive terminate, or with
+  // resume, leave it to the next page with the state saved.
+  #hidePage() {
+    if (!this.#c) return;
+    this.#unloading = true;
+    if (this.#opts.resume) {
+      // XEP-0124 §10 pause, only when asked for: ejabberd (23.01 and
+      // later) moves the stanzas waiting for delivery at the moment of a
+      // pause into its input queue, so they never reach the client.
+      // Without it the session outlives the page by the server's wait
+      // plus inactivity, which covers a reload.
+      const seconds = this.#opts.resumePauseSeconds ?? 0;
+      if (seconds > 0) this.#core.x.xw_client_pause(this.#c, seconds, now());
+      this.#pump();
+      if (this.#saveForNextPage()) {
+        this.#suspended = true;
+        this.#release();
+        return;
+      }
+    }
+    this.#core.x.xw_client_disconnect(this.#c, now());
+    this.#pump();
+  }
+
+  [PAGE_HIDE]() {
+    this.#hidePage();
   }
 
   // Sleeps until the core's next deadline. A deadline already due (a step

@@ -15,6 +15,7 @@ export async function startWatchProxy(target) {
   const waiters = new Set();
   const holds = [];
   let atServer = 0; // requests forwarded and not yet answered
+  let mostAtServer = 0; // the most at once since the last resetMost()
   let lastActivity = Date.now();
   const server = http.createServer(async (req, res) => {
     const chunks = [];
@@ -28,20 +29,26 @@ export async function startWatchProxy(target) {
       hold.seen(body);
       await hold.released;
     }
-    atServer++;
+    const counted = req.method === 'POST';
+    if (counted) mostAtServer = Math.max(mostAtServer, ++atServer);
     lastActivity = Date.now();
     try {
-      const answer = await fetch(target, {
-        method: req.method, body: req.method === 'POST' ? body : undefined,
-        headers: { 'Content-Type': req.headers['content-type'] ?? 'text/xml; charset=utf-8' },
-      });
+      // A page on another origin sends CORS headers and preflights: they
+      // go through both ways, so browsers can use the proxy too.
+      const headers = { 'Content-Type': req.headers['content-type'] ?? 'text/xml; charset=utf-8' };
+      for (const h of ['origin', 'access-control-request-method', 'access-control-request-headers']) {
+        if (req.headers[h]) headers[h] = req.headers[h];
+      }
+      const answer = await fetch(target, { method: req.method, body: counted ? body : undefined, headers });
       const text = await answer.text();
-      res.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'text/xml' });
+      const out = { 'Content-Type': answer.headers.get('content-type') ?? 'text/xml' };
+      for (const [k, v] of answer.headers) if (k.startsWith('access-control-')) out[k] = v;
+      res.writeHead(answer.status, out);
       res.end(text);
     } catch {
       res.destroy();
     } finally {
-      atServer--;
+      if (counted) atServer--;
       lastActivity = Date.now();
     }
   });
@@ -76,6 +83,16 @@ export async function startWatchProxy(target) {
         if (Date.now() > deadline) throw new Error(`watch-proxy: never idle (${atServer} at the server)`);
         await new Promise((r) => setTimeout(r, 20));
       }
+    },
+    /** BOSH requests in flight now, and the most at once since resetMost(). */
+    get inFlight() {
+      return atServer;
+    },
+    get mostInFlight() {
+      return mostAtServer;
+    },
+    resetMost() {
+      mostAtServer = atServer;
     },
     /** Holds the next request matching re; { seen: Promise<body>, release() }. */
     holdNext(re) {

@@ -1,0 +1,243 @@
+// tabs.test.mjs: many tabs of one Chromium profile share one session
+// (shared.js), against a real ejabberd. A browser gives a host six
+// HTTP/1.1 connections across all tabs of a profile, and a session per tab
+// holds one of them at all times: the seventh tab used to freeze the site.
+// The BOSH service is reached through a watch proxy that counts requests in
+// flight, which is what the connection limit is about.
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEjabberd } from '../support/ejabberd.mjs';
+import { startStaticServer } from '../support/static-server.mjs';
+import { startWatchProxy } from '../support/watch-proxy.mjs';
+import { launchBrowser } from '../support/browser.mjs';
+import { waitFor } from '../support/wait.mjs';
+import { createClient } from '../../dist/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+let server;
+let web;
+let proxy;
+
+before(async () => {
+  server = await startEjabberd();
+  // One account per test and kind: a test's browser closed at its end may
+  // leave a session behind until the server's inactivity timeout.
+  await Promise.all(['alice0', 'alice1', 'bob', 'carol0', 'carol1', 'dave0', 'dave1', 'erin', 'frank'].map((u) => server.register(u, `${u}-pw`)));
+  // dave and bob see each other's presence (RFC 6121 §3): bob sees dave go.
+  for (const [u, c] of [['dave0', 'bob'], ['bob', 'dave0'], ['dave1', 'bob'], ['bob', 'dave1']]) {
+    await server.ctl('add_rosteritem', u, 'localhost', c, 'localhost', c, 'friends', 'both');
+  }
+  web = await startStaticServer(root);
+});
+
+// Each test has its own proxy, so requests a closed browser left held at
+// the server are not counted in the next test.
+beforeEach(async () => {
+  proxy = await startWatchProxy(server.boshUrl);
+});
+
+afterEach(async () => {
+  await proxy?.close();
+});
+
+after(async () => {
+  await web?.close();
+  await server?.stop();
+});
+
+function tabUrl(user, extra = '') {
+  const q = new URLSearchParams({ service: proxy.url, jid: `${user}@${server.domain}`, password: `${user}-pw` });
+  return `${web.url}/tests/integration/pages/tab.html?${q}${extra}`;
+}
+
+async function openTab(browser, user, extra) {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(tabUrl(user, extra));
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
+
+// Resolves with { ms } once the tab is online, or { error } (never rejects).
+function online(page, ms = 15000) {
+  return page.evaluate((ms) => Promise.race([
+    window.connected.then(() => ({ ms: window.log.connected.at - window.log.loaded }), (e) => ({ error: e.condition })),
+    new Promise((r) => setTimeout(() => r({ error: `not online in ${ms} ms` }), ms)),
+  ]), ms);
+}
+
+async function bobClient() {
+  const bob = createClient({ service: server.boshUrl, jid: `bob@${server.domain}`, password: 'bob-pw', requestGapMs: 0 });
+  await bob.connect();
+  return bob;
+}
+
+async function sessionsOf(user) {
+  const users = await server.ctl('connected_users');
+  return users.split('\n').filter((l) => l.startsWith(`${user}@`));
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+for (const [k, kind] of ['SharedWorker', 'Web Locks + BroadcastChannel'].entries()) {
+  const extra = k === 0 ? '' : '&nosw=1';
+  const [alice, carol, dave] = [`alice${k}`, `carol${k}`, `dave${k}`];
+
+  test(`twelve tabs (${kind}): every tab comes online, sends and receives, and the browser never has more than two BOSH requests in flight`, async () => {
+    const browser = await launchBrowser();
+    const bob = await bobClient();
+    // bob answers every message at once.
+    bob.on('message', (m) => {
+      if (m.body?.startsWith('ping ')) bob.sendMessage({ to: m.from, body: m.body.replace('ping', 'pong') });
+    });
+    try {
+      const tabs = [];
+      const logins = [];
+      const trips = [];
+      for (let i = 0; i < 12; i++) {
+        const page = await openTab(browser, alice, extra);
+        tabs.push(page);
+        const r = await online(page);
+        assert.equal(r.error, undefined, `tab ${i + 1} online`);
+        logins.push(Math.round(r.ms));
+        if (i === 0) proxy.resetMost();
+        const trip = await page.evaluate((i) => new Promise((resolve) => {
+          const started = performance.now();
+          const fn = (m) => {
+            if (m.body !== `pong ${i}`) return;
+            window.client.off('message', fn);
+            resolve(performance.now() - started);
+          };
+          window.client.on('message', fn);
+          window.client.sendMessage({ to: 'bob@localhost', body: `ping ${i}` });
+          setTimeout(() => resolve(-1), 10000);
+        }), i);
+        assert.ok(trip >= 0, `tab ${i + 1}: bob's answer arrives`);
+        trips.push(Math.round(trip));
+      }
+      const most = proxy.mostInFlight;
+      console.log(`# ${kind}: online after loading (ms): ${logins.join(', ')}; round trip to bob (ms): ${trips.join(', ')}; ` +
+        `median after the first tab: online ${median(logins.slice(1))} ms, round trip ${median(trips.slice(1))} ms; most BOSH requests in flight: ${most}`);
+      assert.ok(most <= 2, `XEP-0124 §11: at most two requests in flight for all twelve tabs, saw ${most}`);
+      assert.equal((await sessionsOf(alice)).length, 1, 'one session for all tabs');
+      // Every tab heard every answer, and what the others sent as sent.
+      const logs = await Promise.all(tabs.map((p) => p.evaluate(() => window.log)));
+      for (const [i, log] of logs.entries()) {
+        const pongs = log.messages.filter((m) => m.body?.startsWith('pong ')).map((m) => m.body);
+        const wanted = Array.from({ length: 12 - i }, (_, k) => `pong ${i + k}`);
+        assert.deepEqual(pongs, wanted, `tab ${i + 1} shows the answers since it opened, once, in order`);
+        const sentByOthers = log.messages.filter((m) => m.outgoing && m.body?.startsWith('ping ')).map((m) => m.body);
+        assert.deepEqual(sentByOthers, wanted.filter((b) => b !== `pong ${i}`).map((b) => b.replace('pong', 'ping')),
+          `tab ${i + 1} shows what the later tabs sent as sent`);
+      }
+      // All tabs closed: no session stays behind.
+      await closeAll(tabs);
+      await waitUntil(async () => (await sessionsOf(alice)).length === 0, 5000, 'alice has no session left');
+    } finally {
+      await browser.close();
+      await bob.disconnect();
+    }
+  });
+
+  test(`the first tab closes while bob sends 200 messages (${kind}): the other tabs show all 200 once, in order, with no new login`, async () => {
+    const browser = await launchBrowser();
+    const bob = await bobClient();
+    try {
+      const tabs = [];
+      for (let i = 0; i < 3; i++) {
+        tabs.push(await openTab(browser, carol, extra));
+        assert.equal((await online(tabs[i])).error, undefined);
+      }
+      const sending = (async () => {
+        for (let n = 0; n < 200; n++) {
+          bob.sendMessage({ to: `${carol}@${server.domain}`, body: `m${n}` });
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 300));
+      await closeTab(tabs[0]);
+      await sending;
+      const want = Array.from({ length: 200 }, (_, n) => `m${n}`);
+      for (const page of tabs.slice(1)) {
+        await page.waitForFunction(() => window.log.messages.filter((m) => /^m\d+$/.test(m.body ?? '')).length >= 200, null, { timeout: 20000 })
+          .catch(() => {});
+        const log = await page.evaluate(() => window.log);
+        const got = log.messages.filter((m) => /^m\d+$/.test(m.body ?? '')).map((m) => m.body);
+        assert.deepEqual(got, want, 'all 200, once, in order');
+        const logins = log.onlines.filter((o) => o.mechanism);
+        assert.ok(logins.length <= 1, 'no new login after the first tab closed');
+        assert.equal(log.statuses.includes('offline'), false);
+      }
+      assert.equal((await sessionsOf(carol)).length, 1, 'still one session');
+    } finally {
+      await browser.close();
+      await bob.disconnect();
+    }
+  });
+
+  test(`all tabs closed (${kind}): the session ends at once and bob sees the account go`, async () => {
+    const browser = await launchBrowser();
+    const bob = await bobClient();
+    try {
+      const tabs = [];
+      const here = waitFor(bob, 'presence', (p) => p.from?.startsWith(`${dave}@`) && p.type !== 'unavailable', 15000, 'dave available');
+      for (let i = 0; i < 3; i++) {
+        tabs.push(await openTab(browser, dave, extra));
+        assert.equal((await online(tabs[i])).error, undefined);
+      }
+      await here;
+      const gone = waitFor(bob, 'presence', (p) => p.from?.startsWith(`${dave}@`) && p.type === 'unavailable', 10000, 'dave unavailable');
+      const started = Date.now();
+      await closeAll(tabs);
+      await gone;
+      console.log(`# ${kind}: last tab closed -> bob saw ${dave} unavailable after ${Date.now() - started} ms`);
+      await waitUntil(async () => (await sessionsOf(dave)).length === 0, 5000, 'RFC 6121 §4.5.2 + XEP-0124 §12: no ghost session');
+    } finally {
+      await browser.close();
+      await bob.disconnect();
+    }
+  });
+}
+
+test('two accounts in two tabs have two sessions; a tab with shareAcrossTabs: false has its own beside the shared one', async () => {
+  const browser = await launchBrowser();
+  try {
+    const a1 = await openTab(browser, 'erin');
+    const a2 = await openTab(browser, 'erin');
+    const own = await openTab(browser, 'erin', '&share=0');
+    const other = await openTab(browser, 'frank');
+    for (const p of [a1, a2, own, other]) assert.equal((await online(p)).error, undefined);
+    const jids = await Promise.all([a1, a2, own, other].map((p) => p.evaluate(() => window.client.jid)));
+    assert.equal(jids[0], jids[1], 'the two shared tabs are one resource');
+    assert.notEqual(jids[2], jids[0], 'the unshared tab has its own resource');
+    assert.match(jids[3], /^frank@/);
+    assert.equal((await sessionsOf('erin')).length, 2);
+    assert.equal((await sessionsOf('frank')).length, 1);
+  } finally {
+    await browser.close();
+  }
+});
+
+// Closes tabs as a person does, one after another, the newest first (the
+// first tab closing while others stay is the test above).
+async function closeAll(tabs) {
+  for (const page of [...tabs].reverse()) await closeTab(page);
+}
+
+// As a person closes a tab: its pagehide runs (runBeforeUnload), and the
+// next tab is closed once this one is gone.
+async function closeTab(page) {
+  const closed = page.waitForEvent('close');
+  await page.close({ runBeforeUnload: true });
+  await closed;
+}
+
+async function waitUntil(check, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

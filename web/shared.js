@@ -1,0 +1,910 @@
+// shared.js: one XMPP session for every tab of a site that uses the same
+// service and account. A browser gives a host six HTTP/1.1 connections
+// across all tabs of a profile and a BOSH session keeps one open at all
+// times, so a session per tab freezes the site at its seventh tab. Here one
+// owner holds the session (a Client, the core inside it) and the tabs
+// attach to it: the owner is a SharedWorker where the browser has them
+// (shared-worker.js), else the tab holding a Web Lock, the others talking to
+// it over a BroadcastChannel; when that tab goes, the next in the lock's
+// queue carries the session on from the state it hands over.
+//
+// SessionHost is the owner's side; SharedClient is a tab's, with the
+// Client's API. They speak in plain messages (structured clone):
+//   tab → owner: connect {options, password, saved}, call {seq, method,
+//                args}, handler {hid, match}, unhandler {hid}, detach
+//                {suspend}
+//   owner → tab: event {name, payload}, result {seq, ok, value | error},
+//                connected {info}, tabs {count}, saved {state},
+//                stanza {hid, xml}
+
+import { loadCore } from './core.js';
+import { Client, XmppError, OWNER_HOOKS, SAVE_STATE, SUSPEND, PAGE_HIDE, prepareJid, savedStateKey } from './client.js';
+
+// Every event a Client emits, relayed to every tab.
+const EVENTS = [
+  'status', 'online', 'offline', 'message', 'roster', 'receipt', 'marker', 'chatState', 'blocklist',
+  'roomJoined', 'roomError', 'roomLeft', 'roomSubject', 'occupant', 'caughtUp', 'presence', 'stanza', 'error',
+];
+
+// What a tab may ask the owner's Client to do.
+const METHODS = new Set([
+  'sendRaw', 'sendMessage', 'sendPresence', 'ping', 'addContact', 'removeContact', 'setPresence',
+  'sendChatState', 'markDisplayed', 'history', 'join', 'leave', 'discoInfo', 'block', 'unblock', 'blocklist',
+  'disconnect',
+]);
+
+/** Which kind of sharing this page can do: 'worker', 'locks' or null (a session per tab). */
+export function sharingKind(options) {
+  if (options?.shareAcrossTabs === false || typeof document === 'undefined') return null;
+  if (options?.shareAcrossTabs === 'locks') return hasLocks() ? 'locks' : null; // for tests of that path
+  if (typeof SharedWorker === 'function') return 'worker';
+  return hasLocks() ? 'locks' : null;
+}
+
+function hasLocks() {
+  return typeof BroadcastChannel === 'function' && typeof navigator !== 'undefined' && !!navigator.locks;
+}
+
+/** The session a tab's options name: one per service and account. */
+export function sessionKey(options) {
+  const service = String(new URL(options.service, globalThis.location?.href));
+  return `${service} ${prepareJid(options.jid).toLowerCase()}`;
+}
+
+// Errors cross as plain objects and come back as what they were.
+function encodeError(err) {
+  if (err instanceof XmppError) {
+    const { name, condition, text, message, stack, ...details } = err;
+    return { kind: 'XmppError', condition, text, details };
+  }
+  return { kind: err instanceof TypeError ? 'TypeError' : 'Error', message: String(err?.message ?? err) };
+}
+
+function decodeError(e) {
+  if (e.kind === 'XmppError') return new XmppError(e.condition, e.text, e.details);
+  return e.kind === 'TypeError' ? new TypeError(e.message) : new Error(e.message);
+}
+
+function encodePayload(name, payload) {
+  return name === 'error' || name === 'roomError' ? { error: encodeError(payload) } : payload;
+}
+
+function bareOf(jid) {
+  const s = String(jid ?? '');
+  const slash = s.indexOf('/');
+  return (slash < 0 ? s : s.slice(0, slash)).toLowerCase();
+}
+
+function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+// --- the owner's side ---------------------------------------------------
+
+/**
+ * One shared session: the Client and the tabs attached to it. `onDone` is
+ * called once the session is over (ended, or suspended for a next page).
+ */
+export class SessionHost {
+  #client = null;
+  #resume = false;
+  #tabs = new Map(); // tab id -> { send, handlers: Map(hid -> client handler id), waiting }
+  #presence = new Map(); // bare JID -> the contact's presence, as the last presence event left it
+  #onDone;
+  #done = false;
+  #handedOver; // the state the last owner handed over (locks kind)
+
+  constructor(onDone, handedOver = null) {
+    this.#onDone = onDone;
+    this.#handedOver = handedOver;
+  }
+
+  get tabCount() {
+    return this.#tabs.size;
+  }
+
+  get client() {
+    return this.#client;
+  }
+
+  /** Handles one message from tab `tab`; `send` reaches that tab. */
+  receive(tab, msg, send) {
+    if (this.#done) {
+      if (msg.op === 'connect') send({ op: 'retry' }); // this session is over: the tab asks again
+      return;
+    }
+    switch (msg.op) {
+      case 'connect':
+        this.#connect(tab, msg, send);
+        break;
+      case 'call':
+        if (this.#tabs.has(tab)) this.#call(tab, msg);
+        break;
+      case 'handler': {
+        const t = this.#tabs.get(tab);
+        if (!t || !this.#client) break;
+        t.handlers.set(msg.hid, this.#client.addHandler(msg.match, ({ xml }) => t.send({ op: 'stanza', hid: msg.hid, xml })));
+        break;
+      }
+      case 'unhandler': {
+        const t = this.#tabs.get(tab);
+        const id = t?.handlers.get(msg.hid);
+        if (id !== undefined) this.#client?.removeHandler(id);
+        t?.handlers.delete(msg.hid);
+        break;
+      }
+      case 'detach':
+        this.detach(tab, !!msg.suspend);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #connect(tab, msg, send) {
+    const known = this.#tabs.get(tab);
+    const t = known ?? { send, handlers: new Map(), waiting: true };
+    t.send = send;
+    t.waiting = true;
+    this.#tabs.set(tab, t);
+    if (!this.#client) {
+      // The first tab's options make the session; later tabs' options are
+      // theirs only for what they do locally.
+      this.#resume = !!msg.options.resume;
+      const client = new Client({
+        ...msg.options,
+        password: msg.password ?? '',
+        closeOnPageHide: false,
+        [OWNER_HOOKS]: { saved: this.#handedOver ?? msg.saved ?? null, onPumped: () => this.#pushSaved() },
+      });
+      this.#client = client;
+      for (const name of EVENTS) client.on(name, (payload) => this.#relay(name, payload));
+      client.connect().then(
+        (info) => this.#answerConnects(info),
+        (err) => {
+          for (const w of this.#tabs.values()) {
+            w.waiting = false;
+            w.send({ op: 'connected', ok: false, error: encodeError(err) });
+          }
+          // A client that could not even start (a bad option) told no one
+          // it ended: the tabs hear it here.
+          if (!this.#done) this.#relay('offline', { reason: err.condition ?? 'bad-request', text: err.message });
+        },
+      );
+    } else {
+      // Attaching to a session already there: the tab hears what it would
+      // have heard had it been there from the start, as a resumed page does.
+      this.#replay(t);
+      if (this.#client.status === 'online') {
+        const info = { jid: this.#client.jid, attached: true };
+        t.waiting = false;
+        t.send({ op: 'event', name: 'online', payload: info });
+        t.send({ op: 'connected', ok: true, info });
+      }
+    }
+    this.#tellCounts();
+  }
+
+  #answerConnects(info) {
+    for (const t of this.#tabs.values()) {
+      if (!t.waiting) continue;
+      t.waiting = false;
+      t.send({ op: 'connected', ok: true, info });
+    }
+  }
+
+  #replay(t) {
+    const c = this.#client;
+    t.send({ op: 'event', name: 'status', payload: { status: c.status } });
+    if (c.status === 'offline' || c.status === 'connecting') return;
+    const roster = c.roster;
+    t.send({ op: 'event', name: 'roster', payload: { full: true, version: null, items: roster, restored: true } });
+    for (const [, contact] of this.#presence) {
+      for (const r of contact.resources ?? []) {
+        const bare = contact.jid;
+        t.send({
+          op: 'event', name: 'presence',
+          payload: {
+            from: r.resource ? `${bare}/${r.resource}` : bare, type: 'available', show: r.show, status: r.status,
+            priority: r.priority, contact: contact.value, restored: true,
+          },
+        });
+      }
+    }
+    for (const room of c.rooms) {
+      const me = room.occupants.find((o) => o.self);
+      t.send({ op: 'event', name: 'roomJoined', payload: { room: room.jid, nick: room.nick, role: me?.role ?? room.role, affiliation: me?.affiliation ?? room.affiliation, restored: true } });
+      for (const o of room.occupants) t.send({ op: 'event', name: 'occupant', payload: { room: room.jid, available: true, ...o } });
+      if (room.subject !== undefined) t.send({ op: 'event', name: 'roomSubject', payload: { room: room.jid, subject: room.subject, by: null } });
+    }
+  }
+
+  #relay(name, payload) {
+    if (name === 'presence' && payload.contact && payload.from) {
+      const bare = payload.from.includes('/') ? payload.from.slice(0, payload.from.indexOf('/')) : payload.from;
+      const key = bare.toLowerCase();
+      if (payload.contact.resources?.length) this.#presence.set(key, { jid: bare, value: payload.contact, resources: payload.contact.resources });
+      else this.#presence.delete(key);
+    }
+    const msg = { op: 'event', name, payload: encodePayload(name, payload) };
+    for (const t of this.#tabs.values()) t.send(msg);
+    if (name === 'online') this.#answerConnects(payload);
+    if (name === 'offline') this.#finish();
+  }
+
+  async #call(tab, { seq, method, args }) {
+    const t = this.#tabs.get(tab);
+    let reply;
+    try {
+      if (!METHODS.has(method)) throw new TypeError(`${method} is not a client method`);
+      const value = await this.#client[method](...args);
+      reply = { op: 'result', seq, ok: true, value };
+      if (method === 'sendMessage') this.#echoSent(tab, args[0], value);
+    } catch (err) {
+      reply = { op: 'result', seq, ok: false, error: encodeError(err) };
+    }
+    t.send(reply);
+  }
+
+  // What one tab sends, the others show as sent, as a carbon from another
+  // device would be (a room echoes its messages to every tab by itself).
+  #echoSent(fromTab, m, id) {
+    if (!m || m.type === 'groupchat') return;
+    const payload = {
+      from: this.#client.jid, to: m.to, body: m.body, subject: m.subject, thread: m.thread, id,
+      type: m.type ?? 'chat', outgoing: true, carbon: 'sent',
+    };
+    for (const [tab, t] of this.#tabs) if (tab !== fromTab) t.send({ op: 'event', name: 'message', payload });
+  }
+
+  // With resume, the only tab keeps the state its next page resumes from:
+  // the owner may not live through that tab's reload (a SharedWorker ends
+  // with its last page), so the tab must have it before it goes.
+  #pushSaved() {
+    if (!this.#resume || this.#tabs.size !== 1) return;
+    const state = this.#client?.[SAVE_STATE]();
+    if (!state) return;
+    for (const t of this.#tabs.values()) t.send({ op: 'saved', state });
+  }
+
+  #tellCounts() {
+    for (const t of this.#tabs.values()) t.send({ op: 'tabs', count: this.#tabs.size });
+    this.#pushSaved();
+  }
+
+  /** Tab `tab` has gone (closed, or told us). The last one ends the session, or with `suspend` leaves it to its next page. */
+  detach(tab, suspend = false) {
+    const t = this.#tabs.get(tab);
+    if (!t) return;
+    this.#tabs.delete(tab);
+    for (const id of t.handlers.values()) this.#client?.removeHandler(id);
+    if (this.#tabs.size > 0) {
+      this.#tellCounts();
+      return;
+    }
+    if (!this.#client || this.#done) return;
+    if (suspend && this.#resume) {
+      this.#client[SUSPEND]();
+      this.#finish();
+    } else {
+      // As a closing page does: unavailable presence and terminate in a
+      // keepalive request, which outlives a SharedWorker that ends with
+      // its last tab.
+      this.#client[PAGE_HIDE]();
+    }
+  }
+
+  /** The owner's own page goes (the locks kind): do what a single client would. */
+  pageHide() {
+    this.#client?.[PAGE_HIDE]();
+    this.#finish();
+  }
+
+  /** Stops here without ending the session and returns the state another owner carries on from. */
+  handOver() {
+    const state = this.#client?.[SAVE_STATE]() ?? null;
+    this.#client?.[SUSPEND]();
+    this.#finish();
+    return state;
+  }
+
+  #finish() {
+    if (this.#done) return;
+    this.#done = true;
+    this.#onDone?.();
+  }
+}
+
+// --- a tab's side -------------------------------------------------------
+
+/**
+ * The Client's API for a tab whose session is shared. Methods go to the
+ * owner; events come from it; the roster, rooms and presence are mirrored
+ * here from those events. Methods that return at once (sendMessage, …)
+ * check their arguments here and report what only the owner can find
+ * (an invalid JID, not-well-formed XML) as an 'error' event on this tab.
+ */
+export class SharedClient {
+  #opts;
+  #password;
+  #kind;
+  #key;
+  #tab = randomId();
+  #link = null;
+  #listeners = new Map();
+  #status = 'offline';
+  #jid = null;
+  #started = false;
+  #over = false;
+  #roster = new Map();
+  #rooms = new Map();
+  #presence = new Map(); // bare JID -> { best, resources }
+  #calls = new Map(); // seq -> { resolve, reject, method, args }
+  #seq = 0;
+  #handlers = new Map(); // hid -> fn
+  #nextHid = 0;
+  #connectWaiter = null;
+  #disconnectWaiters = [];
+  #tabCount = 0;
+  #saved = null;
+  #onPageHide = null;
+
+  constructor(options, kind) {
+    if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
+    const { service, jid, password } = options;
+    if (!service) throw new TypeError('createClient: options.service (the BOSH URL) is required');
+    if (!jid) throw new TypeError('createClient: options.jid is required');
+    if (typeof password !== 'string') throw new TypeError('createClient: options.password must be a string');
+    if (password.includes('\0') || String(jid).includes('\0')) throw new TypeError('createClient: NUL in jid or password');
+    const { password: _, ...rest } = options;
+    const base = globalThis.location?.href;
+    this.#opts = { ...rest, service: String(new URL(service, base)), jid: prepareJid(jid) };
+    if (rest.wasm) this.#opts.wasm = String(new URL(String(rest.wasm), base));
+    this.#password = password;
+    this.#kind = kind;
+    this.#key = sessionKey(this.#opts);
+  }
+
+  /** 'offline' | 'connecting' | 'online' | 'reconnecting' */
+  get status() {
+    return this.#status;
+  }
+
+  get jid() {
+    return this.#jid;
+  }
+
+  /** How many tabs share this session (this one included), as the owner last said. */
+  get sharedTabs() {
+    return this.#tabCount;
+  }
+
+  on(event, fn) {
+    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
+    this.#listeners.get(event).add(fn);
+    return this;
+  }
+
+  off(event, fn) {
+    this.#listeners.get(event)?.delete(fn);
+    return this;
+  }
+
+  #emit(event, payload) {
+    for (const fn of [...(this.#listeners.get(event) ?? [])]) {
+      try {
+        fn(payload);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  async connect() {
+    if (this.#started) throw new XmppError('bad-request', 'connect() was already called');
+    this.#started = true;
+    const done = new Promise((resolve, reject) => {
+      this.#connectWaiter = { resolve, reject };
+    });
+    const onMessage = (msg) => this.#receive(msg);
+    this.#link = this.#kind === 'worker'
+      ? await openWorkerLink(this.#tab, onMessage)
+      : await openLocksLink(this.#key, this.#tab, onMessage, this.#opts.wasm);
+    this.#saved = this.#takeSaved();
+    this.#sendConnect();
+    this.#watchPageHide();
+    return done;
+  }
+
+  #sendConnect() {
+    this.#link.send({ op: 'connect', options: this.#opts, password: this.#password, saved: this.#saved });
+  }
+
+  // --- the owner's messages ----------------------------------------------
+
+  #receive(msg) {
+    switch (msg.op) {
+      case 'event':
+        this.#event(msg.name, msg.name === 'error' || msg.name === 'roomError' ? decodeError(msg.payload.error) : msg.payload);
+        break;
+      case 'result': {
+        const call = this.#calls.get(msg.seq);
+        if (!call) break;
+        this.#calls.delete(msg.seq);
+        if (msg.ok) call.resolve(msg.value);
+        else call.reject(decodeError(msg.error));
+        break;
+      }
+      case 'connected':
+        if (!this.#connectWaiter) break;
+        // The password stays here only until a session holds it, but for
+        // the locks kind: this tab may have to carry the session on, and
+        // log in again later.
+        if (msg.ok && this.#kind === 'worker') this.#password = null;
+        if (msg.ok) this.#connectWaiter.resolve(msg.info);
+        else this.#ended(msg.error.condition ?? 'internal-error', msg.error.text ?? msg.error.message, decodeError(msg.error));
+        this.#connectWaiter = null;
+        break;
+      case 'tabs':
+        this.#tabCount = msg.count;
+        if (msg.count !== 1) this.#savedForNextPage = null;
+        break;
+      case 'saved':
+        this.#savedForNextPage = msg.state;
+        break;
+      case 'stanza':
+        try {
+          this.#handlers.get(msg.hid)?.({ xml: msg.xml });
+        } catch (err) {
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+        break;
+      case 'owner-ready':
+        // A new owner (locks kind) carries the session on: attach again,
+        // and ask again what the old one never answered.
+        if (this.#over || !this.#link) break; // not linked yet: its connect is still to come
+        this.#sendConnect();
+        for (const h of this.#handlersByHid()) this.#link.send({ op: 'handler', hid: h.hid, match: h.match });
+        for (const [seq, call] of this.#calls) this.#link.send({ op: 'call', seq, method: call.method, args: call.args });
+        break;
+      case 'retry':
+        if (!this.#over) setTimeout(() => this.#sendConnect(), 50);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #savedForNextPage = null;
+  #handlerMatches = new Map(); // hid -> match
+
+  *#handlersByHid() {
+    for (const [hid, match] of this.#handlerMatches) yield { hid, match };
+  }
+
+  #event(name, payload) {
+    switch (name) {
+      case 'status':
+        if (payload.status === 'offline') return; // told with 'offline'
+        if (payload.status === this.#status && this.#status !== 'reconnecting') return;
+        this.#status = payload.status;
+        break;
+      case 'online':
+        this.#jid = payload.jid;
+        this.#status = 'online';
+        break;
+      case 'offline':
+        this.#ended(payload.reason, payload.text);
+        return;
+      case 'roster':
+        if (payload.full) this.#roster.clear();
+        for (const item of payload.items) {
+          if (item.subscription === 'remove') this.#roster.delete(item.jid);
+          else this.#roster.set(item.jid, item);
+        }
+        if (payload.restored) {
+          const { restored, ...rest } = payload;
+          payload = rest;
+        }
+        break;
+      case 'presence':
+        if (payload.contact) {
+          const bare = bareOf(payload.from);
+          if (payload.contact.resources?.length) this.#presence.set(bare, payload.contact);
+          else this.#presence.delete(bare);
+        }
+        break;
+      case 'roomJoined': {
+        const key = payload.room.toLowerCase();
+        const room = this.#rooms.get(key) ?? { jid: payload.room, occupants: new Map() };
+        Object.assign(room, { nick: payload.nick, role: payload.role, affiliation: payload.affiliation });
+        this.#rooms.set(key, room);
+        break;
+      }
+      case 'roomLeft':
+        this.#rooms.delete(payload.room.toLowerCase());
+        break;
+      case 'roomSubject': {
+        const room = this.#rooms.get(payload.room.toLowerCase());
+        if (room) room.subject = payload.subject;
+        break;
+      }
+      case 'occupant': {
+        const key = payload.room.toLowerCase();
+        const room = this.#rooms.get(key) ?? { jid: payload.room, occupants: new Map() };
+        this.#rooms.set(key, room);
+        const { room: _, available, ...o } = payload;
+        if (available) room.occupants.set(o.nick, o);
+        else room.occupants.delete(o.nick);
+        break;
+      }
+      default:
+        break;
+    }
+    this.#emit(name, payload);
+  }
+
+  #ended(reason, text, err = new XmppError(reason, text)) {
+    if (this.#over) return;
+    this.#over = true;
+    this.#status = 'offline';
+    this.#detachPageHide();
+    this.#link?.close();
+    this.#emit('status', { status: 'offline' });
+    this.#emit('offline', { reason, text });
+    this.#connectWaiter?.reject(err);
+    this.#connectWaiter = null;
+    for (const c of this.#calls.values()) c.reject(new XmppError('disconnected', 'the session ended'));
+    this.#calls.clear();
+    for (const w of this.#disconnectWaiters) w();
+    this.#disconnectWaiters = [];
+  }
+
+  // --- asking the owner ---------------------------------------------------
+
+  #ready(what) {
+    if (!this.#link || this.#over) throw new XmppError('not-connected', `${what}: call connect() first`);
+  }
+
+  #ask(method, ...args) {
+    this.#ready(method);
+    const seq = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      this.#calls.set(seq, { resolve, reject, method, args });
+      this.#link.send({ op: 'call', seq, method, args });
+    });
+  }
+
+  // For methods that answer at once: what only the owner can refuse
+  // comes back as an 'error' event.
+  #tell(method, ...args) {
+    this.#ask(method, ...args).catch((err) => {
+      if (err?.condition === 'disconnected') return;
+      this.#emit('error', err instanceof XmppError ? Object.assign(err, { method }) : new XmppError('bad-request', `${method}: ${err.message}`, { method }));
+    });
+  }
+
+  static #strings(what, values) {
+    for (const [n, v] of Object.entries(values)) {
+      if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${what}: ${n} must be a string`);
+      if (typeof v === 'string' && v.includes('\0')) throw new TypeError(`${what}: ${n} contains NUL, which XML cannot carry`);
+    }
+  }
+
+  addHandler(match, fn) {
+    if (typeof fn !== 'function') throw new TypeError('addHandler: fn must be a function');
+    const m = { name: match?.name, ns: match?.ns, child: match?.child, childNs: match?.childNs };
+    SharedClient.#strings('addHandler', m);
+    const hid = ++this.#nextHid;
+    this.#handlers.set(hid, fn);
+    this.#handlerMatches.set(hid, m);
+    this.#link?.send({ op: 'handler', hid, match: m });
+    return hid;
+  }
+
+  removeHandler(hid) {
+    if (!this.#handlers.delete(hid)) return false;
+    this.#handlerMatches.delete(hid);
+    this.#link?.send({ op: 'unhandler', hid });
+    return true;
+  }
+
+  sendRaw(xml) {
+    SharedClient.#strings('sendRaw', { xml });
+    this.#ready('sendRaw');
+    this.#tell('sendRaw', xml);
+  }
+
+  sendMessage({ to, body, subject, thread, type = 'chat', id } = {}) {
+    SharedClient.#strings('sendMessage', { to, body, subject, thread, type, id });
+    this.#ready('sendMessage');
+    const msgId = id ?? randomId();
+    this.#tell('sendMessage', { to, body, subject, thread, type, id: msgId });
+    return msgId;
+  }
+
+  sendPresence({ show, status, type, to } = {}) {
+    SharedClient.#strings('sendPresence', { show, status, type, to });
+    this.#ready('sendPresence');
+    this.#tell('sendPresence', { show, status, type, to });
+  }
+
+  ping(options = {}) {
+    return this.#ask('ping', options);
+  }
+
+  get roster() {
+    return [...this.#roster.values()];
+  }
+
+  addContact(jid, { name, groups = [] } = {}) {
+    if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string' || g.includes('\n'))) {
+      throw new TypeError('addContact: groups must be strings without line breaks');
+    }
+    return this.#ask('addContact', jid, { name, groups });
+  }
+
+  removeContact(jid) {
+    return this.#ask('removeContact', jid);
+  }
+
+  subscribe(jid) {
+    this.sendPresence({ to: jid, type: 'subscribe' });
+  }
+
+  approve(jid) {
+    this.sendPresence({ to: jid, type: 'subscribed' });
+  }
+
+  deny(jid) {
+    this.sendPresence({ to: jid, type: 'unsubscribed' });
+  }
+
+  unsubscribe(jid) {
+    this.sendPresence({ to: jid, type: 'unsubscribe' });
+  }
+
+  setPresence({ show, status, priority = 0 } = {}) {
+    if (!Number.isInteger(priority)) throw new TypeError('setPresence: priority must be an integer');
+    SharedClient.#strings('setPresence', { show, status });
+    this.#ready('setPresence');
+    this.#tell('setPresence', { show, status, priority });
+  }
+
+  presenceOf(jid) {
+    const p = this.#presence.get(bareOf(jid));
+    return p ? structuredClone(p) : { resources: [] };
+  }
+
+  sendChatState(to, state, { type = 'chat' } = {}) {
+    SharedClient.#strings('sendChatState', { to, state, type });
+    this.#ready('sendChatState');
+    this.#tell('sendChatState', to, state, { type });
+  }
+
+  markDisplayed(message, marker = 'displayed') {
+    const m = { room: message?.room, from: message?.from, id: message?.id, stanzaId: message?.stanzaId };
+    SharedClient.#strings('markDisplayed', { ...m, marker });
+    this.#ready('markDisplayed');
+    this.#tell('markDisplayed', m, marker);
+  }
+
+  history(jid, { before, max = 50 } = {}) {
+    if (!Number.isInteger(max) || max < 1 || max > 1000) throw new TypeError('history: max must be 1..1000');
+    return this.#ask('history', jid, { before, max });
+  }
+
+  get rooms() {
+    return [...this.#rooms.values()].map((r) => ({ ...r, occupants: [...r.occupants.values()] }));
+  }
+
+  join(room, { nick, password, history = -1 } = {}) {
+    if (!Number.isInteger(history)) throw new TypeError('join: history must be an integer');
+    SharedClient.#strings('join', { room, nick, password });
+    const inRoom = typeof room === 'string' ? this.#rooms.get(room.toLowerCase()) : undefined;
+    if (inRoom?.nick && inRoom.nick !== nick) throw new XmppError('bad-request', `join: already in ${room} as ${inRoom.nick}`);
+    return this.#ask('join', room, { nick, password, history });
+  }
+
+  leave(room) {
+    SharedClient.#strings('leave', { room });
+    this.#ready('leave');
+    this.#tell('leave', room);
+  }
+
+  discoInfo(jid, options = {}) {
+    return this.#ask('discoInfo', jid, options);
+  }
+
+  block(jids) {
+    return this.#ask('block', jids);
+  }
+
+  unblock(jids = []) {
+    return this.#ask('unblock', jids);
+  }
+
+  blocklist() {
+    return this.#ask('blocklist');
+  }
+
+  /** Ends the session for every tab that shares it (sign-out). A tab that only closes detaches. */
+  disconnect() {
+    if (!this.#started || this.#over) return Promise.resolve();
+    const done = new Promise((resolve) => this.#disconnectWaiters.push(resolve));
+    this.#ask('disconnect').catch(() => {});
+    return done;
+  }
+
+  // --- the page going -----------------------------------------------------
+
+  #takeSaved() {
+    if (!this.#opts.resume) return null;
+    try {
+      const storage = globalThis.sessionStorage;
+      const key = savedStateKey(this.#opts.service, this.#opts.jid);
+      const saved = storage.getItem(key);
+      if (saved !== null) storage.removeItem(key);
+      return saved;
+    } catch {
+      return null;
+    }
+  }
+
+  #watchPageHide() {
+    if (typeof globalThis.addEventListener !== 'function') return;
+    this.#onPageHide = () => {
+      if (this.#over) return;
+      // The owner's own tab (locks kind) hands the session to the next tab,
+      // or, the last, does what a single client does when its page goes.
+      if (this.#link.pageHide?.()) return;
+      // The last tab with resume hands its next page the state the owner
+      // pushed it, and leaves the session running; any other tab detaches.
+      let suspend = false;
+      if (this.#opts.resume && this.#tabCount === 1 && this.#savedForNextPage) {
+        try {
+          globalThis.sessionStorage.setItem(savedStateKey(this.#opts.service, this.#opts.jid), this.#savedForNextPage);
+          suspend = true;
+        } catch {
+          suspend = false; // no storage: end the session as a closed tab does
+        }
+      }
+      this.#link.send({ op: 'detach', suspend });
+    };
+    globalThis.addEventListener('pagehide', this.#onPageHide);
+  }
+
+  #detachPageHide() {
+    if (this.#onPageHide) globalThis.removeEventListener('pagehide', this.#onPageHide);
+    this.#onPageHide = null;
+  }
+}
+
+// --- links: how a tab reaches the owner ----------------------------------
+
+// How long a tab that takes the session over waits for the old owner's
+// state before it logs in afresh (the old owner crashed).
+const HANDOVER_WAIT_MS = 1000;
+
+// A Web Lock this tab holds for as long as it lives: whoever asks for the
+// same lock gets it when the tab is gone (closed, crashed or navigated),
+// which is how an owner learns that a tab went without saying so.
+function holdTabLock(tab) {
+  if (typeof navigator === 'undefined' || !navigator.locks) return Promise.resolve();
+  return new Promise((held) => {
+    navigator.locks.request(`xmpp-wasm:tab:${tab}`, () => {
+      held();
+      return new Promise(() => {});
+    });
+  });
+}
+
+async function openWorkerLink(tab, onMessage) {
+  await holdTabLock(tab);
+  // This exact form lets bundlers (Vite, webpack) find and ship the worker.
+  const worker = new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'xmpp-wasm' });
+  const port = worker.port;
+  port.onmessage = (e) => onMessage(e.data);
+  port.start();
+  return {
+    send: (msg) => port.postMessage({ ...msg, tab }),
+    close: () => {},
+  };
+}
+
+// Without SharedWorker: the tab holding the owner lock runs a SessionHost;
+// every tab (the owner too) talks to it through the BroadcastChannel, or
+// directly for the owner's own messages.
+async function openLocksLink(key, tab, onMessage, wasm) {
+  // Every tab has the core ready, so taking the session over is done in
+  // the task that gets the lock: a tab may be closed a moment later.
+  await loadCore(wasm);
+  const channel = new BroadcastChannel(`xmpp-wasm:${key}`);
+  let host = null; // ours, while this tab owns the session
+  let releaseOwnership = null;
+  let handover = null; // the state the last owner handed over
+  let handoverCame = null; // resolves when it comes
+  let hadOwner = false; // an owner has answered us: a new one waits for its handover
+  let gone = false;
+  const watched = new Set(); // tabs whose going this owner watches
+  const toOwner = (msg) => {
+    if (host) host.receive(tab, msg, (m) => onMessage(m));
+    else channel.postMessage({ to: 'owner', from: tab, msg });
+  };
+  channel.onmessage = (e) => {
+    const { to, from, msg } = e.data;
+    if (to === 'owner') {
+      if (!host) return;
+      // A message posted while a page goes may never arrive: the tab's
+      // lock, granted here once the tab is gone, tells it for sure.
+      if (msg.op === 'connect' && !watched.has(from)) {
+        watched.add(from);
+        navigator.locks.request(`xmpp-wasm:tab:${from}`, () => host?.detach(from)).catch(() => {});
+      }
+      host.receive(from, msg, (m) => channel.postMessage({ to: from, msg: m }));
+    } else if (to === '*') {
+      if (msg.op === 'handover') {
+        handover = msg.state;
+        handoverCame?.();
+        return;
+      }
+      onMessage(msg);
+    } else if (to === tab) {
+      hadOwner = true;
+      onMessage(msg);
+    }
+  };
+  const becomeOwner = async () => {
+    // The lock and the channel are two paths: the old owner's handover
+    // may come a moment after the lock does.
+    if (hadOwner && handover === null) {
+      await new Promise((resolve) => {
+        handoverCame = resolve;
+        setTimeout(resolve, HANDOVER_WAIT_MS);
+      });
+    }
+    if (gone) return;
+    host = new SessionHost(() => {}, handover);
+    handover = null;
+    // Tabs that were attached to the last owner attach again (and ask
+    // again what it did not answer); this tab's own connect comes too.
+    channel.postMessage({ to: '*', msg: { op: 'owner-ready' } });
+    try {
+      onMessage({ op: 'owner-ready' });
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err; // reported, but the lock stays held: this tab is the owner
+      });
+    }
+    await new Promise((release) => {
+      releaseOwnership = release;
+    });
+  };
+  navigator.locks.request(`xmpp-wasm:owner:${key}`, () => (gone ? undefined : becomeOwner())).catch(() => {});
+  await holdTabLock(tab);
+  return {
+    send: (msg) => toOwner(msg),
+    close: () => {},
+    // True when this tab owned the session and has dealt with it.
+    pageHide: () => {
+      gone = true;
+      if (!host) return false;
+      if (host.tabCount > 1) {
+        // Others stay: the next tab in the lock's queue carries on from here.
+        const state = host.handOver();
+        channel.postMessage({ to: '*', msg: { op: 'handover', state } });
+      } else {
+        host.pageHide();
+      }
+      host = null;
+      releaseOwnership?.();
+      channel.close();
+      return true;
+    },
+  };
+}
