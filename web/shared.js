@@ -241,6 +241,7 @@ export class SessionHost {
       const value = await this.#client[method](...args);
       reply = { op: 'result', seq, ok: true, value };
       if (method === 'sendMessage') this.#echoSent(tab, args[0], value);
+      if (method === 'markDisplayed') this.#echoMarker(tab, args[0], args[1]);
     } catch (err) {
       reply = { op: 'result', seq, ok: false, error: encodeError(err) };
     }
@@ -256,6 +257,15 @@ export class SessionHost {
       type: m.type ?? 'chat', outgoing: true, carbon: 'sent',
     };
     for (const [tab, t] of this.#tabs) if (tab !== fromTab) t.send({ op: 'event', name: 'message', payload });
+  }
+
+  // A message one tab marked read is read in all (unread counts agree), as
+  // a marker sent from another device comes as a sent carbon.
+  #echoMarker(fromTab, m, marker = 'displayed') {
+    const to = m?.room ?? m?.from;
+    const id = m?.room ? m.stanzaId ?? m.id : m?.id;
+    const payload = { from: this.#client.jid, to, id, marker, room: m?.room, carbon: 'sent' };
+    for (const [tab, t] of this.#tabs) if (tab !== fromTab) t.send({ op: 'event', name: 'marker', payload });
   }
 
   // With resume, the only tab keeps the state its next page resumes from:

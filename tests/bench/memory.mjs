@@ -31,7 +31,8 @@ try {
       const wasmBefore = core.x.memory.buffer.byteLength;
       const jsBefore = heap();
       const clients = Array.from({ length: n }, (_, i) =>
-        window.xmpp.createClient({ service, jid: `m${i}@localhost`, password: 'pw' }));
+        // The page's own core is what this counts (shared sessions live in a worker).
+        window.xmpp.createClient({ service, jid: `m${i}@localhost`, password: 'pw', shareAcrossTabs: false }));
       await Promise.all(clients.map((c) => c.connect()));
       await new Promise((r) => setTimeout(r, 1500)); // idle: presence exchanged, one request held each
       const result = { wasm: core.x.memory.buffer.byteLength, wasmBefore, js: heap() - jsBefore };

@@ -117,6 +117,21 @@ for (const [k, kind] of ['SharedWorker', 'Web Locks + BroadcastChannel'].entries
         assert.ok(trip >= 0, `tab ${i + 1}: bob's answer arrives`);
         trips.push(Math.round(trip));
       }
+      // XEP-0333: the last answer read in the first tab is read in all of
+      // them (a widget's unread counts agree), told as a sent marker.
+      const markersSeen = Promise.all(tabs.slice(1).map((p) => p.evaluate(() => new Promise((resolve) => {
+        window.client.on('marker', (mk) => { if (mk.carbon === 'sent') resolve(mk); });
+        setTimeout(() => resolve(null), 10000);
+      }))));
+      const lastId = await tabs[0].evaluate(() => {
+        const m = window.log.messages.filter((x) => x.body === 'pong 11').at(-1);
+        window.client.markDisplayed(m);
+        return m.id;
+      });
+      for (const mk of await markersSeen) {
+        assert.deepEqual(mk && { id: mk.id, marker: mk.marker, toBob: mk.to.startsWith('bob@localhost/') }, { id: lastId, marker: 'displayed', toBob: true },
+          'every other tab hears the marker the first tab sent');
+      }
       const most = proxy.mostInFlight;
       console.log(`# ${kind}: online after loading (ms): ${logins.join(', ')}; round trip to bob (ms): ${trips.join(', ')}; ` +
         `median after the first tab: online ${median(logins.slice(1))} ms, round trip ${median(trips.slice(1))} ms; most BOSH requests in flight: ${most}`);
