@@ -62,6 +62,11 @@ export interface ClientOptions {
   /** In browsers, end the session (unavailable presence, then terminate, sent with a keepalive
    * fetch) when the page is hidden for good (pagehide), so no ghost stays online. Default true. */
   closeOnPageHide?: boolean;
+  /** In browsers, share one session among all tabs of the origin that use the same service and
+   * account (default true): in a SharedWorker where there is one, else in the tab holding a Web Lock.
+   * createClient then returns a SharedClient. false: a session (and resource) per tab. No effect in
+   * Node. See README, "Many tabs, one session". */
+  shareAcrossTabs?: boolean;
   /** After a session that was online is lost (connection-failed, item-not-found after a server
    * restart, system-shutdown, …), log in again with backoff (default true). Messages sent while
    * reconnecting are queued and sent once online. */
@@ -270,6 +275,8 @@ export interface OnlineInfo {
   jid: string;
   mechanism?: string;
   resumed?: boolean;
+  /** This tab joined a session another tab had already opened (shareAcrossTabs). */
+  attached?: boolean;
 }
 
 export type Status = 'offline' | 'connecting' | 'online' | 'reconnecting';
@@ -292,7 +299,7 @@ export interface ClientEvents {
   /** One of our messages arrived (XEP-0184); `id` is its id. */
   receipt: { from: string; id: string; room?: string; carbon?: 'received' | 'sent' };
   /** How far the other side got with one of our messages (XEP-0333). */
-  marker: { from: string; id: string; marker: 'received' | 'displayed' | 'acknowledged'; room?: string; nick?: string; carbon?: 'received' | 'sent' };
+  marker: { from: string; to?: string; id: string; marker: 'received' | 'displayed' | 'acknowledged'; room?: string; nick?: string; carbon?: 'received' | 'sent' };
   /** Typing and such (XEP-0085). */
   chatState: { from: string; state: ChatState; thread?: string; room?: string; nick?: string; carbon?: 'received' | 'sent' };
   /** The server says the blocklist changed (XEP-0191 §3.3); unblocked empty with nothing blocked: all. */
@@ -414,4 +421,16 @@ export class Client {
   disconnect(): Promise<void>;
 }
 
-export function createClient(options: ClientOptions): Client;
+/** A tab's client of a session its tabs share (shareAcrossTabs): the Client's API, the calls going to
+ * the session's owner. Methods that return at once report what only the core can judge (an invalid
+ * JID, XML that is not well-formed) as an 'error' event with `method` instead of throwing;
+ * disconnect() ends the session for every tab; a tab that closes only detaches. */
+export interface SharedClient extends Client {
+  /** How many tabs share the session, this one included. */
+  readonly sharedTabs: number;
+}
+export const SharedClient: { new (options: ClientOptions, kind: 'worker' | 'locks'): SharedClient };
+
+/** Creates a client; nothing is sent until connect(). In a browser, a SharedClient unless
+ * options.shareAcrossTabs is false. */
+export function createClient(options: ClientOptions): Client | SharedClient;
