@@ -234,7 +234,6 @@ export class SessionHost {
   }
 
   async #call(tab, { seq, method, args }) {
-    const t = this.#tabs.get(tab);
     let reply;
     try {
       if (!METHODS.has(method)) throw new TypeError(`${method} is not a client method`);
@@ -245,7 +244,7 @@ export class SessionHost {
     } catch (err) {
       reply = { op: 'result', seq, ok: false, error: encodeError(err) };
     }
-    t.send(reply);
+    this.#tabs.get(tab)?.send(reply); // unless the tab went meanwhile
   }
 
   // What one tab sends, the others show as sent, as a carbon from another
@@ -420,13 +419,28 @@ export class SharedClient {
       this.#connectWaiter = { resolve, reject };
     });
     const onMessage = (msg) => this.#receive(msg);
-    this.#link = this.#kind === 'worker'
-      ? await openWorkerLink(this.#tab, onMessage)
-      : await openLocksLink(this.#key, this.#tab, onMessage, this.#opts.wasm);
+    if (this.#kind === 'worker') {
+      try {
+        this.#link = await openWorkerLink(this.#tab, onMessage, () => this.#workerFailed());
+      } catch {
+        this.#kind = 'locks'; // a worker refused at once (a CSP without worker-src, say)
+      }
+    }
+    if (this.#kind === 'locks') this.#link = await openLocksLink(this.#key, this.#tab, onMessage, this.#opts.wasm);
     this.#saved = this.#takeSaved();
     this.#sendConnect();
     this.#watchPageHide();
     return done;
+  }
+
+  // The worker's script did not load (not served next to index.js, a
+  // bundler that left it out, a CSP): share through Web Locks instead, and
+  // ask again what the worker never answered.
+  async #workerFailed() {
+    if (this.#over || this.#kind !== 'worker') return;
+    this.#kind = 'locks';
+    this.#link = await openLocksLink(this.#key, this.#tab, (msg) => this.#receive(msg), this.#opts.wasm);
+    this.#receive({ op: 'owner-ready' });
   }
 
   #sendConnect() {
@@ -804,20 +818,26 @@ const HANDOVER_WAIT_MS = 1000;
 // A Web Lock this tab holds for as long as it lives: whoever asks for the
 // same lock gets it when the tab is gone (closed, crashed or navigated),
 // which is how an owner learns that a tab went without saying so.
+const tabLocks = new Map(); // tab id -> promise that it is held (asked once: a second ask would wait forever)
+
 function holdTabLock(tab) {
   if (typeof navigator === 'undefined' || !navigator.locks) return Promise.resolve();
-  return new Promise((held) => {
-    navigator.locks.request(`xmpp-wasm:tab:${tab}`, () => {
-      held();
-      return new Promise(() => {});
-    });
-  });
+  if (!tabLocks.has(tab)) {
+    tabLocks.set(tab, new Promise((held) => {
+      navigator.locks.request(`xmpp-wasm:tab:${tab}`, () => {
+        held();
+        return new Promise(() => {});
+      });
+    }));
+  }
+  return tabLocks.get(tab);
 }
 
-async function openWorkerLink(tab, onMessage) {
+async function openWorkerLink(tab, onMessage, onFail) {
   await holdTabLock(tab);
   // This exact form lets bundlers (Vite, webpack) find and ship the worker.
   const worker = new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'xmpp-wasm' });
+  worker.onerror = () => onFail();
   const port = worker.port;
   port.onmessage = (e) => onMessage(e.data);
   port.start();
@@ -879,7 +899,15 @@ async function openLocksLink(key, tab, onMessage, wasm) {
       });
     }
     if (gone) return;
-    host = new SessionHost(() => {}, handover);
+    // After a session ends (sign-out), this tab stays the owner for the
+    // next one.
+    const fresh = (state) => {
+      const h = new SessionHost(() => {
+        if (!gone && host === h) host = fresh(null);
+      }, state);
+      return h;
+    };
+    host = fresh(handover);
     handover = null;
     // Tabs that were attached to the last owner attach again (and ask
     // again what it did not answer); this tab's own connect comes too.

@@ -24,7 +24,7 @@ before(async () => {
   server = await startEjabberd();
   // One account per test and kind: a test's browser closed at its end may
   // leave a session behind until the server's inactivity timeout.
-  await Promise.all(['alice0', 'alice1', 'bob', 'carol0', 'carol1', 'dave0', 'dave1', 'erin', 'frank'].map((u) => server.register(u, `${u}-pw`)));
+  await Promise.all(['alice0', 'alice1', 'bob', 'carol0', 'carol1', 'dave0', 'dave1', 'erin', 'frank', 'gina'].map((u) => server.register(u, `${u}-pw`)));
   // dave and bob see each other's presence (RFC 6121 §3): bob sees dave go.
   for (const [u, c] of [['dave0', 'bob'], ['bob', 'dave0'], ['dave1', 'bob'], ['bob', 'dave1']]) {
     await server.ctl('add_rosteritem', u, 'localhost', c, 'localhost', c, 'friends', 'both');
@@ -248,6 +248,32 @@ async function closeTab(page) {
   await page.close({ runBeforeUnload: true });
   await closed;
 }
+
+test('a SharedWorker whose script does not load (a bundler left it out, a CSP): the tabs share through Web Locks instead', async () => {
+  const broken = await startStaticServer(root, {
+    routes: { '/dist/shared-worker.js': { type: 'text/javascript; charset=utf-8', body: 'this is not JavaScript (' } },
+  });
+  const browser = await launchBrowser();
+  try {
+    const open = async () => {
+      const page = await browser.newPage();
+      const q = new URLSearchParams({ service: proxy.url, jid: `gina@${server.domain}`, password: 'gina-pw' });
+      await page.goto(`${broken.url}/tests/integration/pages/tab.html?${q}`);
+      await page.waitForFunction(() => window.ready === true);
+      return page;
+    };
+    const [a, b] = [await open(), await open()];
+    for (const p of [a, b]) assert.equal((await online(p)).error, undefined, 'online');
+    const [ja, jb] = await Promise.all([a, b].map((p) => p.evaluate(() => window.client.jid)));
+    assert.equal(ja, jb, 'one session');
+    assert.equal((await sessionsOf('gina')).length, 1);
+    await closeAll([a, b]);
+    await waitUntil(async () => (await sessionsOf('gina')).length === 0, 5000, 'the session ends with the last tab');
+  } finally {
+    await browser.close();
+    await broken.close();
+  }
+});
 
 async function waitUntil(check, ms, what) {
   const deadline = Date.now() + ms;
