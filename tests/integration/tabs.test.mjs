@@ -13,6 +13,7 @@ import { startStaticServer } from '../support/static-server.mjs';
 import { startWatchProxy } from '../support/watch-proxy.mjs';
 import { launchBrowser } from '../support/browser.mjs';
 import { waitFor } from '../support/wait.mjs';
+import { rawBoshLogin } from '../support/raw-bosh.mjs';
 import { createClient } from '../../dist/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,7 +25,7 @@ before(async () => {
   server = await startEjabberd();
   // One account per test and kind: a test's browser closed at its end may
   // leave a session behind until the server's inactivity timeout.
-  await Promise.all(['alice0', 'alice1', 'bob', 'carol0', 'carol1', 'dave0', 'dave1', 'erin', 'frank', 'gina'].map((u) => server.register(u, `${u}-pw`)));
+  await Promise.all(['alice0', 'alice1', 'bob', 'carol0', 'carol1', 'dave0', 'dave1', 'erin', 'frank', 'gina', 'hank', 'mallory'].map((u) => server.register(u, `${u}-pw`)));
   // dave and bob see each other's presence (RFC 6121 §3): bob sees dave go.
   for (const [u, c] of [['dave0', 'bob'], ['bob', 'dave0'], ['dave1', 'bob'], ['bob', 'dave1']]) {
     await server.ctl('add_rosteritem', u, 'localhost', c, 'localhost', c, 'friends', 'both');
@@ -272,6 +273,43 @@ test('a SharedWorker whose script does not load (a bundler left it out, a CSP): 
   } finally {
     await browser.close();
     await broken.close();
+  }
+});
+
+test('RFC 6120 §13.12: a stranger\'s stanza past a limit, and odd payloads, sent through ejabberd to a shared session: every tab gets the error naming the sender and the limit, then the next message; the session stays', async () => {
+  const browser = await launchBrowser();
+  const mallory = await rawBoshLogin(server.boshUrl, { user: 'mallory', password: 'mallory-pw' });
+  try {
+    const tabs = [];
+    for (let i = 0; i < 2; i++) {
+      tabs.push(await openTab(browser, 'hank'));
+      assert.equal((await online(tabs[i])).error, undefined);
+    }
+    const to = `hank@${server.domain}`;
+    const wide = `<x xmlns='urn:example:wide'${Array.from({ length: 257 }, (_, i) => ` a${i}='v'`).join('')}/>`;
+    await mallory.send(`<message xmlns='jabber:client' to='${to}' id='p1' type='chat'>${wide}</message>` +
+      // A body that looks like the tabs' own protocol, and one with markup in it: text to the app.
+      `<message xmlns='jabber:client' to='${to}' id='p2' type='chat'><body>{"op":"detach","tab":"x"}</body></message>` +
+      `<message xmlns='jabber:client' to='${to}' id='p3' type='chat'><body>&lt;script&gt;after&lt;/script&gt;</body></message>`);
+    for (const page of tabs) {
+      await page.waitForFunction(() => window.log.messages.some((m) => m.body === '<script>after</script>'), null, { timeout: 10000 });
+      const log = await page.evaluate(() => window.log);
+      assert.deepEqual(log.errors, ['policy-violation'], 'the poison is an error event in every tab');
+      assert.deepEqual(log.messages.map((m) => m.body), ['{"op":"detach","tab":"x"}', '<script>after</script>'], 'the messages after it, as text');
+      assert.equal(log.statuses.includes('offline') || log.statuses.includes('reconnecting'), false, 'the session stays');
+    }
+    // The error's details cross to every tab: a second poison, listened for.
+    const details = Promise.all(tabs.map((p) => p.evaluate(() => new Promise((resolve) => {
+      window.client.on('error', (e) => resolve({ from: e.from, limit: e.limit, name: e.name, condition: e.condition }));
+    }))));
+    await mallory.send(`<message xmlns='jabber:client' to='${to}' id='p4' type='chat'>${wide}</message>`);
+    for (const d of await details) {
+      assert.deepEqual({ ...d, from: d.from.split('/')[0] }, { from: 'mallory@localhost', limit: 'maxAttributes', name: 'XmppError', condition: 'policy-violation' });
+    }
+    assert.equal((await sessionsOf('hank')).length, 1);
+  } finally {
+    await browser.close();
+    await mallory.close();
   }
 });
 
