@@ -12,8 +12,11 @@ function compileModule(source) {
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
   const url = source ? new URL(String(source), import.meta.url) : new URL(`./${WASM_FILE}`, import.meta.url);
   if (url.protocol === 'file:') {
-    // Node: fetch() cannot read file: URLs, so read the bytes directly.
-    return import(/* @vite-ignore */ 'node:fs/promises')
+    // Node: fetch() cannot read file: URLs, so read the bytes directly. The
+    // name is a variable so bundlers leave this Node-only import alone
+    // (a chunk for it would split the shared worker's bundle).
+    const nodeFs = 'node:fs/promises';
+    return import(/* @vite-ignore */ nodeFs)
       .then((fs) => fs.readFile(url))
       .then((bytes) => WebAssembly.compile(bytes));
   }
