@@ -8,6 +8,7 @@
 // keep their session.
 
 import { loadCore } from './core.js';
+import { Listeners, RosterTable, RoomTable, checkOptions, callSafely } from './state.js';
 
 // The core's clock: ms since the epoch that never goes back (performance
 // is monotonic; its origin is wall-clock time, for XEP-0082 stamps).
@@ -106,7 +107,7 @@ export class Client {
   #password; // until connect() hands it to the core
   #core = null;
   #c = 0; // the core's xw_client pointer
-  #listeners = new Map();
+  #listeners = new Listeners();
   #pumping = false;
   #again = false;
   #pumpQueued = false;
@@ -125,21 +126,15 @@ export class Client {
   #suspended = false; // saved for the next page on pagehide; nothing runs
   #appHandlers = new Map(); // our id -> { match, fn, coreId }
   #nextHandlerId = 0;
-  #roster = new Map(); // bare JID -> item, as the last 'roster' events left it
-  #rooms = new Map(); // room JID -> { jid, nick, role, affiliation, subject, occupants: Map(nick -> occupant) }
+  #roster = new RosterTable();
+  #rooms = new RoomTable();
   #joins = new Map(); // room JID -> { resolve, reject } of join()
   #hooks = null; // OWNER_HOOKS, when a shared session's owner runs this client
 
   constructor(options) {
-    if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
-    const { service, jid, password } = options;
-    if (!service) throw new TypeError('createClient: options.service (the BOSH URL) is required');
-    if (!jid) throw new TypeError('createClient: options.jid is required');
-    if (typeof password !== 'string') throw new TypeError('createClient: options.password must be a string');
-    if (password.includes('\0') || String(jid).includes('\0')) throw new TypeError('createClient: NUL in jid or password');
-    const { password: _, [OWNER_HOOKS]: hooks, ...rest } = options;
+    const { rest: { [OWNER_HOOKS]: hooks, ...rest }, password } = checkOptions(options);
     this.#hooks = hooks ?? null;
-    this.#opts = { ...rest, jid: prepareJid(jid), service: String(new URL(service, globalThis.location?.href)) };
+    this.#opts = { ...rest, jid: prepareJid(rest.jid), service: String(new URL(rest.service, globalThis.location?.href)) };
     // RFC 8265 §4.2 OpaqueString: NFC here; the core maps spaces and
     // refuses control characters.
     this.#password = password.normalize('NFC');
@@ -156,29 +151,18 @@ export class Client {
   }
 
   on(event, fn) {
-    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
-    this.#listeners.get(event).add(fn);
+    this.#listeners.on(event, fn);
     return this;
   }
 
   off(event, fn) {
-    this.#listeners.get(event)?.delete(fn);
+    this.#listeners.off(event, fn);
     return this;
   }
 
+  // A throwing listener must not break the session loop: reported later.
   #emit(event, payload) {
-    const set = this.#listeners.get(event);
-    if (!set) return;
-    for (const fn of [...set]) {
-      try {
-        fn(payload);
-      } catch (err) {
-        // A throwing listener must not break the session loop.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    this.#listeners.emit(event, payload);
   }
 
   /** Opens the session; resolves with { jid, mechanism } once online. */
@@ -351,7 +335,7 @@ export class Client {
 
   /** The contacts, as the server last said: [{ jid, name, subscription, ask, groups }]. */
   get roster() {
-    return [...this.#roster.values()];
+    return this.#roster.list();
   }
 
   /** Adds or changes a contact (RFC 6121 §2.3); resolves once the server took it. */
@@ -458,7 +442,7 @@ export class Client {
 
   /** The rooms we are in: [{ jid, nick, role, affiliation, subject, occupants: [...] }]. */
   get rooms() {
-    return [...this.#rooms.values()].map((r) => ({ ...r, occupants: [...r.occupants.values()] }));
+    return this.#rooms.list();
   }
 
   /** Joins a room (a bare JID) as nick; resolves with { room, nick, role, affiliation }, rejects with an
@@ -466,7 +450,7 @@ export class Client {
    * password), forbidden (banned), … Rooms are joined again after a reconnection. */
   join(room, { nick, password, history = -1 } = {}) {
     if (!Number.isInteger(history)) throw new TypeError('join: history must be an integer');
-    const inRoom = typeof room === 'string' ? this.#rooms.get(room.toLowerCase()) : undefined;
+    const inRoom = this.#rooms.get(room);
     if (inRoom?.nick && inRoom.nick !== nick) throw new XmppError('bad-request', `join: already in ${room} as ${inRoom.nick}`);
     const rc = this.#call(['room', 'nick', 'password'], { room, nick, password },
       (x, c, p) => x.xw_client_join(c, p.room, p.nick, p.password, history));
@@ -768,11 +752,7 @@ export class Client {
         break;
       }
       case 'roster': {
-        if (ev.full) this.#roster.clear();
-        for (const item of ev.items) {
-          if (item.subscription === 'remove') this.#roster.delete(item.jid);
-          else this.#roster.set(item.jid, item);
-        }
+        this.#roster.apply(ev);
         this.#emit('roster', { full: ev.full, version: ev.version ?? null, items: ev.items });
         break;
       }
@@ -797,9 +777,7 @@ export class Client {
       }
       case 'room-joined': {
         const key = ev.room.toLowerCase();
-        const room = this.#rooms.get(key) ?? { jid: ev.room, occupants: new Map() };
-        Object.assign(room, { nick: ev.nick, role: ev.role, affiliation: ev.affiliation });
-        this.#rooms.set(key, room);
+        this.#rooms.joined(ev);
         this.#joins.get(key)?.resolve({ room: ev.room, nick: ev.nick, role: ev.role, affiliation: ev.affiliation });
         this.#joins.delete(key);
         this.#emit('roomJoined', { room: ev.room, nick: ev.nick, role: ev.role, affiliation: ev.affiliation, restored: !!ev.restored });
@@ -816,22 +794,17 @@ export class Client {
         break;
       }
       case 'room-left':
-        this.#rooms.delete(ev.room.toLowerCase());
+        this.#rooms.left(ev.room);
         this.#emit('roomLeft', { room: ev.room, reason: ev.condition ?? null });
         break;
       case 'room-subject': {
-        const room = this.#rooms.get(ev.room.toLowerCase());
-        if (room) room.subject = ev.subject;
+        this.#rooms.subject(ev.room, ev.subject);
         this.#emit('roomSubject', { room: ev.room, subject: ev.subject, by: ev.by ?? null });
         break;
       }
       case 'occupant': {
-        const key = ev.room.toLowerCase();
-        const room = this.#rooms.get(key) ?? { jid: ev.room, occupants: new Map() };
-        this.#rooms.set(key, room);
         const o = { nick: ev.nick, jid: ev.jid, role: ev.role, affiliation: ev.affiliation, show: ev.show, status: ev.status, self: !!ev.self };
-        if (ev.available) room.occupants.set(ev.nick, o);
-        else room.occupants.delete(ev.nick);
+        this.#rooms.occupant(ev.room, ev.available, o);
         this.#emit('occupant', { room: ev.room, available: ev.available, ...o });
         break;
       }
@@ -860,14 +833,7 @@ export class Client {
           break;
         }
         for (const h of this.#appHandlers.values()) {
-          if (h.coreId !== ev.handler) continue;
-          try {
-            h.fn({ xml: ev.xml });
-          } catch (err) {
-            queueMicrotask(() => {
-              throw err;
-            });
-          }
+          if (h.coreId === ev.handler) callSafely(h.fn, { xml: ev.xml });
         }
         break;
       }

@@ -18,6 +18,7 @@
 //                stanza {hid, xml}
 
 import { loadCore } from './core.js';
+import { Listeners, RosterTable, RoomTable, checkOptions, callSafely } from './state.js';
 import { Client, XmppError, OWNER_HOOKS, SAVE_STATE, SUSPEND, PAGE_HIDE, prepareJid, savedStateKey } from './client.js';
 
 // Every event a Client emits, relayed to every tab.
@@ -341,13 +342,13 @@ export class SharedClient {
   #key;
   #tab = randomId();
   #link = null;
-  #listeners = new Map();
+  #listeners = new Listeners();
   #status = 'offline';
   #jid = null;
   #started = false;
   #over = false;
-  #roster = new Map();
-  #rooms = new Map();
+  #roster = new RosterTable();
+  #rooms = new RoomTable();
   #presence = new Map(); // bare JID -> { best, resources }
   #calls = new Map(); // seq -> { resolve, reject, method, args }
   #seq = 0;
@@ -360,15 +361,9 @@ export class SharedClient {
   #onPageHide = null;
 
   constructor(options, kind) {
-    if (!options || typeof options !== 'object') throw new TypeError('createClient: options are required');
-    const { service, jid, password } = options;
-    if (!service) throw new TypeError('createClient: options.service (the BOSH URL) is required');
-    if (!jid) throw new TypeError('createClient: options.jid is required');
-    if (typeof password !== 'string') throw new TypeError('createClient: options.password must be a string');
-    if (password.includes('\0') || String(jid).includes('\0')) throw new TypeError('createClient: NUL in jid or password');
-    const { password: _, ...rest } = options;
+    const { rest, password } = checkOptions(options);
     const base = globalThis.location?.href;
-    this.#opts = { ...rest, service: String(new URL(service, base)), jid: prepareJid(jid) };
+    this.#opts = { ...rest, service: String(new URL(rest.service, base)), jid: prepareJid(rest.jid) };
     if (rest.wasm) this.#opts.wasm = String(new URL(String(rest.wasm), base));
     this.#password = password;
     this.#kind = kind;
@@ -390,26 +385,17 @@ export class SharedClient {
   }
 
   on(event, fn) {
-    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
-    this.#listeners.get(event).add(fn);
+    this.#listeners.on(event, fn);
     return this;
   }
 
   off(event, fn) {
-    this.#listeners.get(event)?.delete(fn);
+    this.#listeners.off(event, fn);
     return this;
   }
 
   #emit(event, payload) {
-    for (const fn of [...(this.#listeners.get(event) ?? [])]) {
-      try {
-        fn(payload);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    this.#listeners.emit(event, payload);
   }
 
   async connect() {
@@ -479,15 +465,11 @@ export class SharedClient {
       case 'saved':
         this.#savedForNextPage = msg.state;
         break;
-      case 'stanza':
-        try {
-          this.#handlers.get(msg.hid)?.({ xml: msg.xml });
-        } catch (err) {
-          queueMicrotask(() => {
-            throw err;
-          });
-        }
+      case 'stanza': {
+        const fn = this.#handlers.get(msg.hid);
+        if (fn) callSafely(fn, { xml: msg.xml });
         break;
+      }
       case 'owner-ready':
         // A new owner (locks kind) carries the session on: attach again,
         // and ask again what the old one never answered.
@@ -526,11 +508,7 @@ export class SharedClient {
         this.#ended(payload.reason, payload.text);
         return;
       case 'roster':
-        if (payload.full) this.#roster.clear();
-        for (const item of payload.items) {
-          if (item.subscription === 'remove') this.#roster.delete(item.jid);
-          else this.#roster.set(item.jid, item);
-        }
+        this.#roster.apply(payload);
         if (payload.restored) {
           const { restored, ...rest } = payload;
           payload = rest;
@@ -543,28 +521,18 @@ export class SharedClient {
           else this.#presence.delete(bare);
         }
         break;
-      case 'roomJoined': {
-        const key = payload.room.toLowerCase();
-        const room = this.#rooms.get(key) ?? { jid: payload.room, occupants: new Map() };
-        Object.assign(room, { nick: payload.nick, role: payload.role, affiliation: payload.affiliation });
-        this.#rooms.set(key, room);
+      case 'roomJoined':
+        this.#rooms.joined(payload);
         break;
-      }
       case 'roomLeft':
-        this.#rooms.delete(payload.room.toLowerCase());
+        this.#rooms.left(payload.room);
         break;
-      case 'roomSubject': {
-        const room = this.#rooms.get(payload.room.toLowerCase());
-        if (room) room.subject = payload.subject;
+      case 'roomSubject':
+        this.#rooms.subject(payload.room, payload.subject);
         break;
-      }
       case 'occupant': {
-        const key = payload.room.toLowerCase();
-        const room = this.#rooms.get(key) ?? { jid: payload.room, occupants: new Map() };
-        this.#rooms.set(key, room);
-        const { room: _, available, ...o } = payload;
-        if (available) room.occupants.set(o.nick, o);
-        else room.occupants.delete(o.nick);
+        const { room, available, ...o } = payload;
+        this.#rooms.occupant(room, available, o);
         break;
       }
       default:
@@ -663,7 +631,7 @@ export class SharedClient {
   }
 
   get roster() {
-    return [...this.#roster.values()];
+    return this.#roster.list();
   }
 
   addContact(jid, { name, groups = [] } = {}) {
@@ -724,13 +692,13 @@ export class SharedClient {
   }
 
   get rooms() {
-    return [...this.#rooms.values()].map((r) => ({ ...r, occupants: [...r.occupants.values()] }));
+    return this.#rooms.list();
   }
 
   join(room, { nick, password, history = -1 } = {}) {
     if (!Number.isInteger(history)) throw new TypeError('join: history must be an integer');
     SharedClient.#strings('join', { room, nick, password });
-    const inRoom = typeof room === 'string' ? this.#rooms.get(room.toLowerCase()) : undefined;
+    const inRoom = this.#rooms.get(room);
     if (inRoom?.nick && inRoom.nick !== nick) throw new XmppError('bad-request', `join: already in ${room} as ${inRoom.nick}`);
     return this.#ask('join', room, { nick, password, history });
   }
@@ -912,13 +880,8 @@ async function openLocksLink(key, tab, onMessage, wasm) {
     // Tabs that were attached to the last owner attach again (and ask
     // again what it did not answer); this tab's own connect comes too.
     channel.postMessage({ to: '*', msg: { op: 'owner-ready' } });
-    try {
-      onMessage({ op: 'owner-ready' });
-    } catch (err) {
-      queueMicrotask(() => {
-        throw err; // reported, but the lock stays held: this tab is the owner
-      });
-    }
+    // Reported if it throws, but the lock stays held: this tab is the owner.
+    callSafely(onMessage, { op: 'owner-ready' });
     await new Promise((release) => {
       releaseOwnership = release;
     });
