@@ -2,21 +2,22 @@
 // glue) and wraps its C API: string marshalling, request/response bytes
 // and event batches. Everything else in web/ talks to the core through here.
 
-const WASM_FILE = 'xmpp-wasm.wasm';
-
 let corePromise = null;
 
 /** Loads and compiles the .wasm once per page (or process). */
 function compileModule(source) {
   if (source instanceof WebAssembly.Module) return Promise.resolve(source);
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
-  const url = source ? new URL(String(source), import.meta.url) : new URL(`./${WASM_FILE}`, import.meta.url);
+  // A literal URL next to import.meta.url: bundlers (Vite, webpack) ship
+  // exactly this file and rewrite the URL; a template would make Vite copy
+  // every file of the folder and webpack none.
+  const url = source ? new URL(String(source), import.meta.url) : new URL('./xmpp-wasm.wasm', import.meta.url);
   if (url.protocol === 'file:') {
     // Node: fetch() cannot read file: URLs, so read the bytes directly. The
     // name is a variable so bundlers leave this Node-only import alone
     // (a chunk for it would split the shared worker's bundle).
     const nodeFs = 'node:fs/promises';
-    return import(/* @vite-ignore */ nodeFs)
+    return import(/* webpackIgnore: true */ /* @vite-ignore */ nodeFs)
       .then((fs) => fs.readFile(url))
       .then((bytes) => WebAssembly.compile(bytes));
   }

@@ -1,8 +1,8 @@
 // shared-worker.js: the SharedWorker that holds the sessions every tab of
-// an origin shares (see shared.js): one SessionHost, with its Client and
+// an origin shares (see shared.js, owner.js): one SessionHost, with its Client and
 // core, per service and account; each tab is a port.
 
-import { SessionHost, sessionKey } from './shared.js';
+import { SessionHost, sessionKey } from './owner.js';
 
 const hosts = new Map(); // session key -> SessionHost
 const tabs = new Map(); // tab id -> { host, port }
