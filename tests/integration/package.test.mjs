@@ -144,11 +144,19 @@ test('the Vite dev server (with optimizeDeps.exclude, as the README says): two t
   const port = await freePort();
   const dev = spawn('npx', ['vite', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('vite dev server did not start')), 30000);
-      dev.stdout.on('data', (d) => { if (String(d).includes(`:${port}`)) { clearTimeout(timer); resolve(); } });
-      dev.on('exit', (code) => reject(new Error(`vite exited with ${code}`)));
-    });
+    // Ready when it answers (its banner is coloured under CI=true, so not parsed).
+    let exited = null;
+    dev.on('exit', (code) => { exited = code; });
+    dev.stdout.resume();
+    dev.stderr.resume();
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      if (exited !== null) throw new Error(`vite exited with ${exited}`);
+      if (Date.now() > deadline) throw new Error('vite dev server did not start');
+      const up = await fetch(`http://127.0.0.1:${port}/index.html`).then((r) => r.ok, () => false);
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     assertShared(await chatThrough(`http://127.0.0.1:${port}`));
   } finally {
     process.kill(-dev.pid, 'SIGTERM');

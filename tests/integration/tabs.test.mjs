@@ -204,6 +204,22 @@ for (const [k, kind] of ['SharedWorker', 'Web Locks + BroadcastChannel'].entries
         assert.equal((await online(tabs[i])).error, undefined);
       }
       await here;
+      // Every tab, the attached ones too, knows the roster and bob's
+      // presence (RFC 6121 §2, §4), and what a tab asks is answered to it.
+      for (const page of tabs) {
+        const seen = await page.evaluate(async () => {
+          const c = window.client;
+          const until = Date.now() + 5000;
+          while (!c.presenceOf('bob@localhost').best && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+          return {
+            roster: c.roster.map((i) => `${i.jid} ${i.subscription}`),
+            bobOnline: !!c.presenceOf('bob@localhost').best,
+            ping: typeof (await c.ping()),
+            disco: (await c.discoInfo()).features.includes('urn:xmpp:ping'),
+          };
+        });
+        assert.deepEqual(seen, { roster: ['bob@localhost both'], bobOnline: true, ping: 'number', disco: true });
+      }
       const gone = waitFor(bob, 'presence', (p) => p.from?.startsWith(`${dave}@`) && p.type === 'unavailable', 10000, 'dave unavailable');
       const started = Date.now();
       await closeAll(tabs);
