@@ -53,4 +53,6 @@ self.onconnect = (e) => {
     t.host.receive(tab, data, (msg) => port.postMessage(msg));
   };
   port.start();
+  // The tab sends nothing before this: it knows the script ran.
+  port.postMessage({ op: 'hello' });
 };

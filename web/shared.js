@@ -125,7 +125,7 @@ export class SharedClient {
       try {
         this.#link = await openWorkerLink(this.#tab, onMessage, () => this.#workerFailed());
       } catch {
-        this.#kind = 'locks'; // a worker refused at once (a CSP without worker-src, say)
+        this.#kind = 'locks'; // no worker: refused (a CSP without worker-src), not loaded, or silent
       }
     }
     if (this.#kind === 'locks') this.#link = await openLocksLink(this.#key, this.#tab, onMessage, this.#opts.wasm);
@@ -499,6 +499,10 @@ export class SharedClient {
 // state before it logs in afresh (the old owner crashed).
 const HANDOVER_WAIT_MS = 1000;
 
+// How long a tab waits for the shared worker's hello before it shares
+// through Web Locks instead (the worker answers as soon as its script ran).
+const WORKER_HELLO_MS = 5000;
+
 // A Web Lock this tab holds for as long as it lives: whoever asks for the
 // same lock gets it when the tab is gone (closed, crashed or navigated),
 // which is how an owner learns that a tab went without saying so.
@@ -521,10 +525,25 @@ async function openWorkerLink(tab, onMessage, onFail) {
   await holdTabLock(tab);
   // This exact form lets bundlers (Vite, webpack) find and ship the worker.
   const worker = new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'xmpp-wasm' });
-  worker.onerror = () => onFail();
   const port = worker.port;
+  // Nothing is sent before the worker says hello: a script that fails to
+  // load fires 'error' on the first tab, but a tab that connects to that
+  // failed worker a moment later may hear nothing at all.
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the shared worker did not answer')), WORKER_HELLO_MS);
+    worker.onerror = () => {
+      clearTimeout(timer);
+      reject(new Error('the shared worker did not load'));
+    };
+    port.onmessage = (e) => {
+      if (e.data?.op !== 'hello') return;
+      clearTimeout(timer);
+      resolve();
+    };
+    port.start();
+  });
+  worker.onerror = () => onFail();
   port.onmessage = (e) => onMessage(e.data);
-  port.start();
   return {
     send: (msg) => port.postMessage({ ...msg, tab }),
     close: () => {},
