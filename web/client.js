@@ -91,11 +91,10 @@ export function savedStateKey(service, jid) {
 }
 
 // For the owner of a session shared by tabs (shared.js), not for apps:
-// options[OWNER_HOOKS] = { saved, onPumped } hands the client a saved state
-// to carry on from and tells the owner after every turn of the loop;
-// client[SAVE_STATE]() is the state a next page can resume from;
-// client[SUSPEND]() stops it without ending the session (the page that
-// resumes it is on its way); client[PAGE_HIDE]() does what a client does
+// options[OWNER_HOOKS] = { saved } hands the client a saved state to carry
+// on from (a session another tab handed over); client[SAVE_STATE]() is the
+// state another owner can carry on from; client[SUSPEND]() stops it
+// without ending the session (that owner is on its way); client[PAGE_HIDE]() does what a client does
 // when its page goes (closeOnPageHide), for an owner that decides when.
 export const OWNER_HOOKS = Symbol('xmpp-wasm owner hooks');
 export const SAVE_STATE = Symbol('xmpp-wasm save state');
@@ -576,7 +575,6 @@ export class Client {
     } finally {
       this.#pumping = false;
     }
-    if (this.#c) this.#hooks?.onPumped?.();
   }
 
   [SAVE_STATE]() {

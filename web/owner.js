@@ -51,7 +51,6 @@ function encodePayload(name, payload) {
  */
 export class SessionHost {
   #client = null;
-  #resume = false;
   #tabs = new Map(); // tab id -> { send, handlers: Map(hid -> client handler id), waiting }
   #presence = new Map(); // bare JID -> the contact's presence, as the last presence event left it
   #onDone;
@@ -98,7 +97,7 @@ export class SessionHost {
         break;
       }
       case 'detach':
-        this.detach(tab, !!msg.suspend);
+        this.detach(tab);
         break;
       default:
         break;
@@ -114,12 +113,11 @@ export class SessionHost {
     if (!this.#client) {
       // The first tab's options make the session; later tabs' options are
       // theirs only for what they do locally.
-      this.#resume = !!msg.options.resume;
       const client = new Client({
         ...msg.options,
         password: msg.password ?? '',
         closeOnPageHide: false,
-        [OWNER_HOOKS]: { saved: this.#handedOver ?? msg.saved ?? null, onPumped: () => this.#pushSaved() },
+        [OWNER_HOOKS]: { saved: this.#handedOver ?? msg.saved ?? null },
       });
       this.#client = client;
       for (const name of EVENTS) client.on(name, (payload) => this.#relay(name, payload));
@@ -230,23 +228,12 @@ export class SessionHost {
     for (const [tab, t] of this.#tabs) if (tab !== fromTab) t.send({ op: 'event', name: 'marker', payload });
   }
 
-  // With resume, the only tab keeps the state its next page resumes from:
-  // the owner may not live through that tab's reload (a SharedWorker ends
-  // with its last page), so the tab must have it before it goes.
-  #pushSaved() {
-    if (!this.#resume || this.#tabs.size !== 1) return;
-    const state = this.#client?.[SAVE_STATE]();
-    if (!state) return;
-    for (const t of this.#tabs.values()) t.send({ op: 'saved', state });
-  }
-
   #tellCounts() {
     for (const t of this.#tabs.values()) t.send({ op: 'tabs', count: this.#tabs.size });
-    this.#pushSaved();
   }
 
-  /** Tab `tab` has gone (closed, or told us). The last one ends the session, or with `suspend` leaves it to its next page. */
-  detach(tab, suspend = false) {
+  /** Tab `tab` has gone (closed, or told us). The last one ends the session. */
+  detach(tab) {
     const t = this.#tabs.get(tab);
     if (!t) return;
     this.#tabs.delete(tab);
@@ -256,15 +243,10 @@ export class SessionHost {
       return;
     }
     if (!this.#client || this.#done) return;
-    if (suspend && this.#resume) {
-      this.#client[SUSPEND]();
-      this.#finish();
-    } else {
-      // As a closing page does: unavailable presence and terminate in a
-      // keepalive request, which outlives a SharedWorker that ends with
-      // its last tab.
-      this.#client[PAGE_HIDE]();
-    }
+    // As a closing page does: unavailable presence and terminate in a
+    // keepalive request, which outlives a SharedWorker that ends with its
+    // last tab.
+    this.#client[PAGE_HIDE]();
   }
 
   /** The owner's own page goes (the locks kind): do what a single client would. */

@@ -12,10 +12,10 @@
 // Client's API. They speak in plain messages (structured clone):
 //   tab → owner: connect {options, password, saved}, call {seq, method,
 //                args}, handler {hid, match}, unhandler {hid}, detach
-//                {suspend}
-//   owner → tab: event {name, payload}, result {seq, ok, value | error},
-//                connected {info}, tabs {count}, saved {state},
-//                stanza {hid, xml}
+//   owner → tab: hello (worker), event {name, payload}, result {seq, ok,
+//                value | error}, connected {info}, tabs {count},
+//                stanza {hid, xml}; locks kind, to all: owner-ready,
+//                handover {state}
 
 import { loadCore } from './core.js';
 import { Listeners, RosterTable, RoomTable, checkOptions, callSafely } from './state.js';
@@ -25,6 +25,11 @@ import { SessionHost, sessionKey, decodeError } from './owner.js';
 /** Which kind of sharing this page can do: 'worker', 'locks' or null (a session per tab). */
 export function sharingKind(options) {
   if (options?.shareAcrossTabs === false || typeof document === 'undefined') return null;
+  // A reload with resume carries the session in the page that reloads, and
+  // a SharedWorker does not live through its only page's reload: with
+  // resume, the tabs share through Web Locks, where the owner is a page
+  // that saves the exact state when it goes.
+  if (options?.resume) return hasLocks() ? 'locks' : null;
   if (typeof SharedWorker === 'function') return 'worker';
   return hasLocks() ? 'locks' : null;
 }
@@ -176,10 +181,6 @@ export class SharedClient {
         break;
       case 'tabs':
         this.#tabCount = msg.count;
-        if (msg.count !== 1) this.#savedForNextPage = null;
-        break;
-      case 'saved':
-        this.#savedForNextPage = msg.state;
         break;
       case 'stanza': {
         const fn = this.#handlers.get(msg.hid);
@@ -202,7 +203,6 @@ export class SharedClient {
     }
   }
 
-  #savedForNextPage = null;
   #handlerMatches = new Map(); // hid -> match
 
   *#handlersByHid() {
@@ -471,18 +471,7 @@ export class SharedClient {
       // The owner's own tab (locks kind) hands the session to the next tab,
       // or, the last, does what a single client does when its page goes.
       if (this.#link.pageHide?.()) return;
-      // The last tab with resume hands its next page the state the owner
-      // pushed it, and leaves the session running; any other tab detaches.
-      let suspend = false;
-      if (this.#opts.resume && this.#tabCount === 1 && this.#savedForNextPage) {
-        try {
-          globalThis.sessionStorage.setItem(savedStateKey(this.#opts.service, this.#opts.jid), this.#savedForNextPage);
-          suspend = true;
-        } catch {
-          suspend = false; // no storage: end the session as a closed tab does
-        }
-      }
-      this.#link.send({ op: 'detach', suspend });
+      this.#link.send({ op: 'detach' });
     };
     globalThis.addEventListener('pagehide', this.#onPageHide);
   }
