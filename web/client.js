@@ -8,7 +8,7 @@
 // keep their session.
 
 import { loadCore } from './core.js';
-import { Listeners, RosterTable, RoomTable, checkOptions, callSafely } from './state.js';
+import { Listeners, RosterTable, RoomTable, checkOptions, callSafely, markerTarget } from './state.js';
 
 // The core's clock: ms since the epoch that never goes back (performance
 // is monotonic; its origin is wall-clock time, for XEP-0082 stamps).
@@ -398,9 +398,7 @@ export class Client {
 
   /** XEP-0333: tells the sender of `message` (or { from, id }) that it was displayed. */
   markDisplayed(message, marker = 'displayed') {
-    const to = message?.room ?? message?.from;
-    const type = message?.room ? 'groupchat' : 'chat';
-    const id = message?.room ? message.stanzaId ?? message.id : message?.id;
+    const { to, id, type } = markerTarget(message);
     const rc = this.#call(['to', 'id', 'marker', 'type'], { to, id, marker, type },
       (x, c, p) => x.xw_client_send_marker(c, p.to, p.id, p.marker, p.type));
     this.#check(rc, 'markDisplayed');

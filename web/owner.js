@@ -6,6 +6,7 @@
 // workers.
 
 import { Client, XmppError, OWNER_HOOKS, SAVE_STATE, SUSPEND, PAGE_HIDE, prepareJid } from './client.js';
+import { markerTarget } from './state.js';
 
 // Every event a Client emits, relayed to every tab.
 const EVENTS = [
@@ -222,8 +223,7 @@ export class SessionHost {
   // A message one tab marked read is read in all (unread counts agree), as
   // a marker sent from another device comes as a sent carbon.
   #echoMarker(fromTab, m, marker = 'displayed') {
-    const to = m?.room ?? m?.from;
-    const id = m?.room ? m.stanzaId ?? m.id : m?.id;
+    const { to, id } = markerTarget(m);
     const payload = { from: this.#client.jid, to, id, marker, room: m?.room, carbon: 'sent' };
     for (const [tab, t] of this.#tabs) if (tab !== fromTab) t.send({ op: 'event', name: 'marker', payload });
   }

@@ -14,6 +14,13 @@ export function callSafely(fn, arg) {
   }
 }
 
+/** Where a marker for `message` goes (XEP-0333): its sender, or in a room the room, naming the
+ * room's stanza-id (XEP-0359) there and the message's own id in a chat. */
+export function markerTarget(message) {
+  const room = message?.room;
+  return { to: room ?? message?.from, id: room ? message.stanzaId ?? message.id : message?.id, type: room ? 'groupchat' : 'chat' };
+}
+
 /** The app's event listeners. */
 export class Listeners {
   #byEvent = new Map();
