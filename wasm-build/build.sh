@@ -16,12 +16,65 @@ build_dir="build/wasm"
 emcmake cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=MinSizeRel -DXW_WASM_DEPS="$prefix" >/dev/null
 cmake --build "$build_dir" -j2 >/dev/null
 
+# esbuild (a pinned devDependency) makes the one-file build: a clean clone
+# has no node_modules yet.
+[ -d node_modules/esbuild ] || npm ci --no-audit --no-fund >&2
+
 mkdir -p dist
+rm -f dist/*.js dist/*.d.ts # nothing stale from a module since renamed
 cp "$build_dir/xmpp-wasm.wasm" dist/xmpp-wasm.wasm
 cp web/*.js web/*.d.ts dist/
 
-wasm_raw=$(stat -c %s dist/xmpp-wasm.wasm)
-wasm_gz=$(gzip -9 -c dist/xmpp-wasm.wasm | wc -c)
-js_raw=$(cat dist/*.js | wc -c)
-js_gz=$(cat dist/*.js | gzip -9 | wc -c)
-echo "dist/: xmpp-wasm.wasm ${wasm_raw} B (${wasm_gz} B gzip), JS ${js_raw} B (${js_gz} B gzip)"
+# dist/xmpp-chat.js: the widget (web/chat.js) and the package's API in one
+# file, for a page without a bundler: one <script type="module"> and
+# xmpp-wasm.wasm beside it (core.js finds it with new URL(…,
+# import.meta.url), which esbuild leaves as is). Run as a SharedWorker's
+# script, the same file is the worker: shared.js's worker URL is this file's
+# own in the bundle. Then the sizes: what a page importing only createClient
+# loads (index.js and its imports), the widget's modules, the one file.
+node --input-type=module - <<'JS'
+import * as esbuild from 'esbuild';
+import { readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+const workerUrl = "new URL('./shared-worker.js', import.meta.url)";
+const ownUrl = {
+  name: 'worker-is-this-file',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]web[\\/]shared\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (text.split(workerUrl).length !== 2) throw new Error(`web/shared.js: expected ${workerUrl} once`);
+      return { contents: text.replace(workerUrl, 'new URL(import.meta.url)'), loader: 'js' };
+    });
+  },
+};
+const entry = `export * from './index.js';
+if (typeof SharedWorkerGlobalScope === 'function' && self instanceof SharedWorkerGlobalScope) await import('./shared-worker.js');
+else if (typeof document !== 'undefined') await import('./chat.js');
+`;
+await esbuild.build({
+  stdin: { contents: entry, resolveDir: 'web', sourcefile: 'xmpp-chat.js' },
+  bundle: true, format: 'esm', target: 'es2022', minify: true, legalComments: 'none',
+  outfile: 'dist/xmpp-chat.js', plugins: [ownUrl], logLevel: 'warning',
+});
+const out = readFileSync('dist/xmpp-chat.js', 'utf8');
+for (const must of ['new URL("./xmpp-wasm.wasm",import.meta.url)', 'new URL(import.meta.url)']) {
+  if (!out.includes(must)) throw new Error(`dist/xmpp-chat.js lacks ${must}`);
+}
+
+// The files a page importing only createClient loads: index.js's imports.
+const { metafile } = await esbuild.build({ entryPoints: ['dist/index.js'], bundle: true, format: 'esm', write: false, metafile: true });
+const api = Object.keys(metafile.inputs);
+const widget = Object.keys((await esbuild.build({ entryPoints: ['dist/chat.js'], bundle: true, format: 'esm', write: false, metafile: true })).metafile.inputs)
+  .filter((f) => !api.includes(f));
+const size = (files) => {
+  const raw = files.reduce((n, f) => n + statSync(f).size, 0);
+  const gz = files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
+  return `${raw} B (${gz} B gzip)`;
+};
+const wasmGz = gzipSync(readFileSync('dist/xmpp-wasm.wasm'), { level: 9 }).length;
+console.log(`dist/: xmpp-wasm.wasm ${statSync('dist/xmpp-wasm.wasm').size} B (${wasmGz} B gzip); JS, gzip -9 per file:
+  createClient only (index.js + ${api.length - 1} modules): ${size(api)}
+  widget on top (chat.js + ${widget.length - 1} modules): ${size(widget)}
+  one-file build xmpp-chat.js: ${size(['dist/xmpp-chat.js'])}`);
+JS

@@ -237,7 +237,9 @@ export class Client {
     };
     for (const h of this.#appHandlers.values()) h.coreId = this.#registerHandler(c, h.match);
     set('jid', this.#opts.jid);
-    set('password', this.#password ?? '', true);
+    // An empty password: this page can only carry on a saved session (or,
+    // shared, one another tab holds); a login fails with not-authorized.
+    if (this.#password) set('password', this.#password, true);
     set('secure', new URL(this.#opts.service).protocol === 'https:' ? '1' : '0');
     for (const [js, cName] of Object.entries(OPTION_NAMES)) {
       if (this.#opts[js] !== undefined) set(cName, optionValue(this.#opts[js]));

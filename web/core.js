@@ -4,6 +4,24 @@
 
 let corePromise = null;
 
+/**
+ * Where a file of the package's dist/ folder (the .wasm, the worker's
+ * script) is when Vite's dev server runs this module, else null.
+ *
+ * Vite's dev server pre-bundles dependencies into node_modules/.vite/deps/,
+ * a folder without the files that sit beside this module in the package:
+ * it answers the .wasm's URL there with its index.html (status 200) and the
+ * worker's with 404. The package's own folder, in the same node_modules, has
+ * them. The URL is computed, not a literal in `new URL(…, import.meta.url)`,
+ * so that bundlers (webpack, `vite build`) leave it alone at build time.
+ */
+export function viteDevAssetUrl(file) {
+  const here = String(import.meta.url);
+  const at = here.indexOf('/node_modules/.vite/deps/');
+  if (at < 0) return null;
+  return new URL(`${here.slice(0, at)}/node_modules/xmpp-wasm/dist/${file}`);
+}
+
 /** Loads and compiles the .wasm once per page (or process). */
 function compileModule(source) {
   if (source instanceof WebAssembly.Module) return Promise.resolve(source);
@@ -11,7 +29,9 @@ function compileModule(source) {
   // A literal URL next to import.meta.url: bundlers (Vite, webpack) ship
   // exactly this file and rewrite the URL; a template would make Vite copy
   // every file of the folder and webpack none.
-  const url = source ? new URL(String(source), import.meta.url) : new URL('./xmpp-wasm.wasm', import.meta.url);
+  const url = source
+    ? new URL(String(source), import.meta.url)
+    : viteDevAssetUrl('xmpp-wasm.wasm') ?? new URL('./xmpp-wasm.wasm', import.meta.url);
   if (url.protocol === 'file:') {
     // Node: fetch() cannot read file: URLs, so read the bytes directly. The
     // name is a variable so bundlers leave this Node-only import alone
@@ -21,11 +41,36 @@ function compileModule(source) {
       .then((fs) => fs.readFile(url))
       .then((bytes) => WebAssembly.compile(bytes));
   }
-  if (typeof WebAssembly.compileStreaming === 'function') {
-    return WebAssembly.compileStreaming(fetch(url)).catch(() =>
-      fetch(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b)));
+  return fetchModule(url);
+}
+
+/** Fetches and compiles the core, or fails naming the URL and what came
+ * back: a server that answers every path with a page (a dev server's SPA
+ * fallback, status 200) would otherwise end in a bare CompileError. */
+async function fetchModule(url) {
+  const fail = (why, cause) => new Error(
+    `xmpp-wasm: cannot load the core from ${url}: ${why} (serve xmpp-wasm.wasm there, or pass its URL, bytes or module as the wasm option)`,
+    cause ? { cause } : undefined);
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw fail(err?.message ?? String(err), err);
   }
-  return fetch(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b));
+  if (!response.ok) throw fail(`HTTP ${response.status}`);
+  const type = response.headers.get('content-type') ?? '';
+  if (typeof WebAssembly.compileStreaming === 'function' && /^application\/wasm\s*(;|$)/i.test(type)) {
+    return WebAssembly.compileStreaming(response).catch((err) => {
+      throw fail(err?.message ?? String(err), err);
+    });
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw fail(`the answer is not WebAssembly (${type || 'no Content-Type'}, ${bytes.length} bytes)`);
+  }
+  return WebAssembly.compile(bytes).catch((err) => {
+    throw fail(err?.message ?? String(err), err);
+  });
 }
 
 /** A C function the core imports but never needs at run time (stdio,

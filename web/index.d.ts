@@ -10,7 +10,9 @@ export interface ClientOptions {
    * refused with a TypeError at connect()). Handed to the core at connect() and not kept by this object;
    * the core wipes it once SCRAM's SaltedPassword can log in again, or, with PLAIN, keeps it while
    * `reconnect` is on (automatic re-login needs it) and wipes it when the client ends. A page that
-   * carried on a saved session (`resume`) keeps it until a login needs it. */
+   * carried on a saved session (`resume`) keeps it until a login needs it. Empty: the client can only
+   * carry on a saved session (`resume`) or one another tab holds (`shareAcrossTabs`); a login fails
+   * with 'not-authorized' (how the <xmpp-chat> element comes back after a reload without asking). */
   password: string;
   /** Resource to ask the server to bind. */
   resource?: string;

@@ -17,7 +17,7 @@
 //                stanza {hid, xml}; locks kind, to all: owner-ready,
 //                handover {state}
 
-import { loadCore } from './core.js';
+import { loadCore, viteDevAssetUrl } from './core.js';
 import { Listeners, RosterTable, RoomTable, checkOptions, callSafely } from './state.js';
 import { XmppError, prepareJid, savedStateKey } from './client.js';
 import { SessionHost, sessionKey, decodeError } from './owner.js';
@@ -512,8 +512,13 @@ function holdTabLock(tab) {
 
 async function openWorkerLink(tab, onMessage, onFail) {
   await holdTabLock(tab);
-  // This exact form lets bundlers (Vite, webpack) find and ship the worker.
-  const worker = new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'xmpp-wasm' });
+  // Under Vite's dev server this module is pre-bundled where the worker's
+  // script is not: the package's own copy is loaded (core.js, viteDevAssetUrl).
+  const viteDev = viteDevAssetUrl('shared-worker.js');
+  const worker = viteDev
+    ? new SharedWorker(viteDev, { type: 'module', name: 'xmpp-wasm' })
+    // This exact form lets bundlers (Vite, webpack) find and ship the worker.
+    : new SharedWorker(new URL('./shared-worker.js', import.meta.url), { type: 'module', name: 'xmpp-wasm' });
   const port = worker.port;
   // Nothing is sent before the worker says hello: a script that fails to
   // load fires 'error' on the first tab, but a tab that connects to that

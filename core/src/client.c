@@ -585,12 +585,11 @@ int xw_client_send_message(xw_client *c, const char *to, const char *type, const
     m.thread = (char *)thread;
     /* XEP-0359: the origin-id is ours and unique; the id is the app's if
      * it chose one (apps and bots reuse theirs), else the same. */
-    char *gen_id = id ? NULL : xw_client_new_id(c);
     char *origin = xw_client_new_id(c);
-    m.id = (char *)(id ? id : gen_id);
+    m.id = (char *)(id ? id : origin);
     m.origin_id = origin;
     xw_node *check = NULL;
-    rc = !origin || (!id && !gen_id) ? XW_ERR_NOMEM : xw_im_build_message(&check, &m);
+    rc = !origin ? XW_ERR_NOMEM : xw_im_build_message(&check, &m);
     xw_node_free(check); /* built to validate type and text before queueing */
     if (!rc && (c->life != LIFE_RUNNING || !c->ever_online)) rc = XW_ERR_STATE;
     if (!rc) {
@@ -602,7 +601,6 @@ int xw_client_send_message(xw_client *c, const char *to, const char *type, const
         free(c->last_id);
         c->last_id = xw_strdup(m.id);
     }
-    free(gen_id);
     free(origin);
     return rc;
 }

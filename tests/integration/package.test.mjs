@@ -1,13 +1,15 @@
 // package.test.mjs: the package as a user gets it. `npm pack` makes the
 // tarball, which is installed with pinned registry packages into a fresh
 // project in a temporary folder; Vite and webpack build it, the builds (and
-// Vite's dev server) are served and opened in headless Chromium, where two
-// tabs share one session in the SharedWorker and a message goes to bob; a
-// TypeScript file type-checks with tsc --strict against the packed .d.ts.
+// Vite's dev server, with no config) are served and opened in headless
+// Chromium, where two tabs share one session in the SharedWorker and a
+// message goes to bob; so is the one-file build (dist/xmpp-chat.js) from a
+// plain folder; a TypeScript file type-checks with tsc --strict against the
+// packed .d.ts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync, copyFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,10 +49,13 @@ client.on('message', (m) => window.bodies.push(m.body));
 window.connected = client.connect();
 `);
   file('index.html', '<!doctype html><meta charset="utf-8"><script type="module" src="/main.js"></script>\n');
-  file('vite.config.js', "export default { build: { outDir: 'dist-vite' }, optimizeDeps: { exclude: ['xmpp-wasm'] } };\n");
+  // Nothing about the package: the dev server works without config.
+  file('vite.config.js', "export default { build: { outDir: 'dist-vite' } };\n");
   file('webpack.config.cjs', `module.exports = { mode: 'production', entry: './main.js',
   output: { path: __dirname + '/dist-webpack', publicPath: '/' } };\n`);
   file('check.ts', `import { createClient, XmppError, type MessageEvent, type SharedClient } from 'xmpp-wasm';
+import 'xmpp-wasm/chat';
+import type { XmppChatElement } from 'xmpp-wasm/chat';
 const client = createClient({ service: '/bosh', jid: 'alice@localhost', password: 'pw', shareAcrossTabs: true });
 client.on('message', (m: MessageEvent) => console.log(m.body ?? '', m.outgoing === true));
 client.on('online', (o) => console.log(o.jid, o.attached ?? false));
@@ -58,6 +63,11 @@ const id: string = client.sendMessage({ to: 'bob@localhost', body: 'hi' });
 const tabs: number = (client as SharedClient).sharedTabs;
 client.history('bob@localhost', { max: 20 }).then((page) => page.messages.length, (e: XmppError) => e.condition);
 console.log(id, tabs);
+// The widget: importing it defines <xmpp-chat>, typed through HTMLElementTagNameMap.
+const chat: XmppChatElement = document.createElement('xmpp-chat');
+chat.service = '/bosh';
+chat.client = client;
+chat.open('bob@localhost');
 `);
   await run('npm', ['install', '--no-audit', '--no-fund', '--silent'], { cwd: dir, timeout: 300000 });
   browser = await launchBrowser();
@@ -101,14 +111,18 @@ function assertShared(r) {
   assert.equal(r.pageWasm, false, 'the core runs in the shared worker: the page loads no .wasm');
 }
 
-test('npm pack: built files only (dist/), an exports map with types first, no install scripts', async () => {
+test('npm pack: built files only (dist/), the widget and the one-file build, an exports map with types first, no install scripts', async () => {
   const { stdout } = await run('tar', ['tzf', tarball]);
   const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
   for (const f of files) assert.match(f, /^(dist\/[\w.-]+|package\.json|README\.md|LICENSE)$/, `${f} is a built file`);
-  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/xmpp-wasm.wasm', 'dist/shared-worker.js']) assert.ok(files.includes(f), f);
+  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/xmpp-wasm.wasm', 'dist/shared-worker.js',
+    'dist/chat.js', 'dist/chat.d.ts', 'dist/xmpp-chat.js']) assert.ok(files.includes(f), f);
   const { stdout: pj } = await run('tar', ['xzf', tarball, '-O', 'package/package.json']);
   const pkg = JSON.parse(pj);
   assert.deepEqual(Object.keys(pkg.exports['.']), ['types', 'default'], 'types first');
+  assert.deepEqual(pkg.exports['./chat'], { types: './dist/chat.d.ts', default: './dist/chat.js' }, './chat, types first');
+  assert.deepEqual(Object.keys(pkg.exports['./chat']), ['types', 'default'], './chat: types first');
+  assert.equal(pkg.exports['./xmpp-chat.js'], './dist/xmpp-chat.js');
   for (const s of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pkg.scripts?.[s], undefined, `no ${s} script`);
 });
 
@@ -118,6 +132,9 @@ test('vite build: ships the page bundle, the shared worker and the .wasm (nothin
   assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 1, 'one .wasm');
   assert.equal(assets.filter((f) => f.startsWith('shared-worker')).length, 1, 'the worker bundle');
   assert.deepEqual(assets.filter((f) => !/\.(js|wasm)$/.test(f)), [], 'no other package file (.d.ts, …)');
+  for (const f of assets.filter((a) => a.endsWith('.js'))) {
+    assert.ok(!readFileSync(path.join(dir, 'dist-vite/assets', f), 'utf8').includes('xmpp-chat'), `${f}: a page importing only createClient has none of the widget`);
+  }
   const web = await startStaticServer(path.join(dir, 'dist-vite'));
   try {
     assertShared(await chatThrough(web.url));
@@ -140,7 +157,7 @@ test('webpack: builds without a warning, ships the .wasm; two tabs share one ses
   }
 });
 
-test('the Vite dev server (with optimizeDeps.exclude, as the README says): two tabs share one session and chat', async () => {
+test('the Vite dev server with no config (the package pre-bundled into node_modules/.vite/deps/): two tabs share one session in the worker and chat', async () => {
   const port = await freePort();
   const dev = spawn('npx', ['vite', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
@@ -158,11 +175,55 @@ test('the Vite dev server (with optimizeDeps.exclude, as the README says): two t
       await new Promise((r) => setTimeout(r, 200));
     }
     assertShared(await chatThrough(`http://127.0.0.1:${port}`));
+    assert.ok(existsSync(path.join(dir, 'node_modules/.vite/deps/xmpp-wasm.js')), 'Vite pre-bundled the package (the case the package handles)');
   } finally {
     process.kill(-dev.pid, 'SIGTERM');
   }
 });
 
-test('TypeScript: a file using the API type-checks with tsc --strict against the packed .d.ts', async () => {
+test('the one-file build from a plain folder, no bundler: <xmpp-chat> is defined, and a page script creates clients from the same file (two tabs share one session in it, as the worker) and chats', async () => {
+  const site = mkdtempSync(path.join(os.tmpdir(), 'xw-onefile-'));
+  try {
+    for (const f of ['xmpp-chat.js', 'xmpp-wasm.wasm']) copyFileSync(path.join(dir, 'node_modules/xmpp-wasm/dist', f), path.join(site, f));
+    writeFileSync(path.join(site, 'index.html'), `<!doctype html><meta charset="utf-8">
+<script type="module" src="xmpp-chat.js"></script>
+<xmpp-chat></xmpp-chat>
+<script type="module">
+import { createClient } from './xmpp-chat.js';
+window.defined = !!customElements.get('xmpp-chat');
+window.upgraded = document.querySelector('xmpp-chat') instanceof customElements.get('xmpp-chat');
+const q = new URLSearchParams(location.search);
+if (q.has('jid')) {
+  const client = createClient({ service: q.get('service'), jid: q.get('jid'), password: q.get('password') });
+  window.client = client;
+  window.bodies = [];
+  client.on('message', (m) => window.bodies.push(m.body));
+  window.connected = client.connect();
+}
+</script>
+`);
+    const web = await startStaticServer(site);
+    try {
+      const page = await browser.newPage();
+      const missing = [];
+      page.on('response', (r) => { if (!r.ok() && !r.url().endsWith('/favicon.ico')) missing.push(`${r.status()} ${r.url()}`); });
+      await page.goto(`${web.url}/index.html`);
+      await page.waitForFunction(() => window.upgraded !== undefined);
+      assert.deepEqual(await page.evaluate(() => [window.defined, window.upgraded]), [true, true], 'xmpp-chat is defined when the file has run, and the element upgraded');
+      const scripts = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)
+        .filter((p) => p !== '/favicon.ico'));
+      assert.deepEqual(scripts, ['/xmpp-chat.js'], 'the page loads this one file');
+      assert.deepEqual(missing, [], 'nothing the page asked for is missing');
+      await page.close();
+      assertShared(await chatThrough(web.url));
+    } finally {
+      await web.close();
+    }
+  } finally {
+    rmSync(site, { recursive: true, force: true });
+  }
+});
+
+test('TypeScript: a file using the API and <xmpp-chat> (xmpp-wasm/chat) type-checks with tsc --strict against the packed .d.ts', async () => {
   await run('npx', ['tsc', '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', 'check.ts'], { cwd: dir, timeout: 120000 });
 });

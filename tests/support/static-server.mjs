@@ -1,5 +1,8 @@
 // static-server.mjs: serves files over HTTP on 127.0.0.1 for browser tests,
-// the demo and benchmarks. routes: { '/path': { type, body } | { type, file } }.
+// the demo and benchmarks. routes: { '/path': { type, body } | { type, file } };
+// headers: extra headers sent with every response (the demo's CSP);
+// prefixes: when given, only files under one of these folders ('dist') are served
+// from the root (routes always are), everything else is a 404.
 import http from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +17,7 @@ const TYPES = {
   '.map': 'application/json',
 };
 
-export function startStaticServer(rootDir, { routes = {} } = {}) {
+export function startStaticServer(rootDir, { routes = {}, headers = {}, prefixes } = {}) {
   const root = path.resolve(rootDir);
   const server = http.createServer(async (req, res) => {
     try {
@@ -22,21 +25,25 @@ export function startStaticServer(rootDir, { routes = {} } = {}) {
       const route = routes[url.pathname];
       if (route) {
         const body = route.file ? await fs.readFile(route.file) : route.body;
-        res.writeHead(200, { 'Content-Type': route.type, 'Cache-Control': 'no-store' });
+        res.writeHead(200, { ...headers, 'Content-Type': route.type, 'Cache-Control': 'no-store' });
         res.end(body);
         return;
       }
       const file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
-      // Never serve outside the root.
+      // Never serve outside the root (nor, with prefixes, outside those folders), checked on the resolved path.
       if (file !== root && !file.startsWith(root + path.sep)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+      if (prefixes && !prefixes.some((p) => file.startsWith(path.join(root, p) + path.sep))) {
+        throw Object.assign(new Error('not served'), { code: 'ENOENT' });
+      }
       const data = await fs.readFile(file);
       res.writeHead(200, {
+        ...headers,
         'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
         'Cache-Control': 'no-store',
       });
       res.end(data);
     } catch (err) {
-      res.writeHead(err.code === 'ENOENT' || err.code === 'EISDIR' ? 404 : 500, { 'Content-Type': 'text/plain' });
+      res.writeHead(err.code === 'ENOENT' || err.code === 'EISDIR' ? 404 : 500, { ...headers, 'Content-Type': 'text/plain' });
       res.end(String(err.code ?? err.message));
     }
   });
