@@ -62,6 +62,25 @@ export class Conversation {
     return message;
   }
 
+  /** Adds a history page (oldest first, all older than what is here) before the rest, each message once. */
+  addOlder(messages) {
+    const fresh = [];
+    for (const m of messages) {
+      if (m.keys.some((k) => this.#byKey.has(k))) {
+        this.add(m); // a copy: add() keeps what it adds to the first
+        continue;
+      }
+      for (const k of m.keys) this.#byKey.set(k, m);
+      fresh.push(m);
+    }
+    // Archive order, not clock order: messages sent within one millisecond keep theirs.
+    if (fresh.length) {
+      this.messages.unshift(...fresh);
+      this.version++;
+    }
+    return fresh.length;
+  }
+
   byKey(key) {
     return this.#byKey.get(key) ?? null;
   }
@@ -101,7 +120,7 @@ export class ChatModel {
     this.blocked = new Set();
     this.ticks = new Map(); // our message id -> 'delivered' | 'read' (for messages not loaded yet)
     this.open = null; // { jid, kind }
-    this.fromBottom = 0; // the open conversation's scroll position, from the bottom
+    this.anchor = null; // { key, offset }: the open conversation's top message and where it was; null: at the bottom
     this.account = null; // { jid } of the last sign-in in this tab, for the next page
     this.#load();
   }
@@ -156,7 +175,7 @@ export class ChatModel {
       this.#saved = s;
       this.account = s.account ?? null;
       this.open = s.open ?? null;
-      this.fromBottom = Number(s.fromBottom) || 0;
+      if (typeof s.anchor?.key === 'string' && Number.isFinite(s.anchor.offset)) this.anchor = { key: s.anchor.key, offset: s.anchor.offset };
       for (const jid of s.requests ?? []) this.requests.add(jid);
       for (const [id, t] of s.ticks ?? []) if (t in TICK_ORDER) this.ticks.set(id, t);
     } catch {
@@ -174,7 +193,7 @@ export class ChatModel {
       if (c.lastMarkedId) marked[jid] = c.lastMarkedId;
     }
     const state = {
-      account: this.account, open: this.open, fromBottom: this.fromBottom,
+      account: this.account, open: this.open, anchor: this.anchor,
       requests: [...this.requests], ticks: [...this.ticks], unread, marked,
     };
     try {

@@ -16,6 +16,7 @@ export const DEFAULT_STRINGS = {
   reconnecting: 'Connection lost ({reason}). Reconnecting in {seconds} s…',
   offline: 'Offline: {reason}.',
   retry: 'Retry',
+  sessionEnded: 'Your session has ended. Sign in again to go on.',
 
   contacts: 'Contacts',
   rooms: 'Rooms',

@@ -111,8 +111,8 @@ a { color: inherit; text-decoration: underline; }
 .login input { color: var(--xmpp-chat-fg); }
 .error { color: var(--xmpp-chat-danger); }
 
-.body { flex: 1; display: grid; grid-template-columns: minmax(220px, 32%) 1fr; min-height: 0; }
-.sidebar { border-inline-end: 1px solid var(--xmpp-chat-border); display: flex; flex-direction: column; min-height: 0; background: var(--xmpp-chat-panel); }
+.body { flex: 1; display: grid; grid-template-columns: minmax(220px, 32%) minmax(0, 1fr); min-height: 0; }
+.sidebar { min-width: 0; border-inline-end: 1px solid var(--xmpp-chat-border); display: flex; flex-direction: column; min-height: 0; background: var(--xmpp-chat-panel); }
 .sidebar .actions { display: flex; gap: 6px; padding: 8px; flex-wrap: wrap; }
 .sidebar .actions button { flex: 1; }
 .list { overflow-y: auto; flex: 1; padding: 0 0 8px; }
@@ -149,9 +149,12 @@ a { color: inherit; text-decoration: underline; }
 .convhead .back { display: none; }
 .convbody { flex: 1; display: flex; min-height: 0; }
 .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 2px; overflow-anchor: none; }
+/* The log's column never squeezes its messages to fit. */
+.log > * { flex-shrink: 0; }
+.log .note.top:empty { padding: 0; min-height: 1px; }
 .log .note { align-self: center; color: var(--xmpp-chat-muted); font-size: 13px; padding: 6px; }
 .day { align-self: center; font-size: 12px; color: var(--xmpp-chat-muted); background: var(--xmpp-chat-panel); border-radius: 999px; padding: 2px 10px; margin: 10px 0 6px; }
-.msg { max-width: min(75%, 560px); display: flex; flex-direction: column; align-items: flex-start; margin-top: 4px; content-visibility: auto; contain-intrinsic-size: auto 44px; }
+.msg { max-width: min(75%, 560px); display: flex; flex-direction: column; align-items: flex-start; margin-top: 4px; }
 .msg.out { align-self: flex-end; align-items: flex-end; }
 .msg .nick { font-size: 12px; font-weight: 600; color: var(--xmpp-chat-muted); margin: 0 10px 1px; }
 .bubble {
@@ -174,7 +177,7 @@ a { color: inherit; text-decoration: underline; }
 .subject { font-size: 13px; color: var(--xmpp-chat-muted); }
 
 @container xmpp-chat (max-width: 640px) {
-  .body { grid-template-columns: 1fr; }
+  .body { grid-template-columns: minmax(0, 1fr); }
   .body.has-open .sidebar { display: none; }
   .body:not(.has-open) .main { display: none; }
   .convhead .back { display: inline-block; }

@@ -47,7 +47,7 @@ export class XmppChatElement extends HTMLElement {
   #frameQueued = false;
   #dirty = new Set(); // 'sidebar' | 'head' | 'log' | 'typing' | 'people' | 'banner' | 'all'
   #log = null; // the open conversation's rendered window: { conv, start, entries, nodes, lastDay }
-  #restoreFromBottom = null; // scroll position to bring back once the open conversation has loaded
+  #restoreAnchor = null; // { key, offset } of the message at the top of the log, to bring back once loaded
   #composing = null; // { to, timer }: our chat state while the user types
   #typingTimer = null;
   #els = {};
@@ -212,7 +212,8 @@ export class XmppChatElement extends HTMLElement {
     if (!model) return;
     switch (name) {
       case 'status':
-        this.#status = e;
+        // 'offline' comes as a status and as an event with the reason, in either order.
+        this.#status = e.status === 'offline' && this.#status.status === 'offline' ? { ...e, reason: this.#status.reason } : e;
         this.#invalidate('banner');
         break;
       case 'online':
@@ -292,7 +293,7 @@ export class XmppChatElement extends HTMLElement {
     for (const r of this.#client.rooms) model.conversation(r.jid, 'room');
     if (this.room) this.#joinRoom(this.room, !model.open);
     if (model.open && !this.#log) {
-      this.#restoreFromBottom = model.fromBottom;
+      this.#restoreAnchor = model.anchor ?? { atBottom: true };
       this.#openConversation(model.open.jid, model.open.kind, true);
     }
   }
@@ -330,29 +331,37 @@ export class XmppChatElement extends HTMLElement {
     return jid ? { jid, kind: 'chat' } : null;
   }
 
-  /** A message event, or (fromHistory) one of a history() page the user asked for by opening or scrolling. */
-  #onMessage(m, fromHistory = false) {
+  /** What the log keeps of a message event with a body, and the conversation it belongs to; null for others. */
+  #entryOf(m) {
+    if (typeof m.body !== 'string' || m.body === '' || m.type === 'error') return null;
+    const where = this.#conversationOf(m);
+    if (!where) return null;
+    const delay = m.delay ? Date.parse(m.delay) : NaN;
+    const outgoing = m.outgoing === true;
+    const id = m.id ?? m.originId; // what receipts and markers name (XEP-0184 §4, XEP-0333 §4)
+    return {
+      conv: this.#model.conversation(where.jid, where.kind),
+      entry: {
+        keys: messageKeys(m), id, from: m.from, nick: m.nick, body: m.body, outgoing,
+        time: Number.isFinite(delay) ? delay : Date.now(),
+        tick: outgoing && where.kind === 'chat' && id ? this.#model.knownTick(id) : undefined,
+        markable: m.markable === true && !outgoing, ref: { from: m.from, id: m.id, room: m.room, stanzaId: m.stanzaId },
+      },
+    };
+  }
+
+  #onMessage(m) {
     if (m.type === 'error') {
       if (m.id) this.#failOwn(m.id, m.errorCondition);
       return;
     }
-    if (typeof m.body !== 'string' || m.body === '') return;
-    const where = this.#conversationOf(m);
-    if (!where) return;
-    const conv = this.#model.conversation(where.jid, where.kind);
-    const delay = m.delay ? Date.parse(m.delay) : NaN;
-    const outgoing = m.outgoing === true;
-    const id = m.id ?? m.originId; // what receipts and markers name (XEP-0184 §4, XEP-0333 §4)
-    const added = conv.add({
-      keys: messageKeys(m), id, from: m.from, nick: m.nick, body: m.body, outgoing,
-      time: Number.isFinite(delay) ? delay : Date.now(),
-      tick: outgoing && where.kind === 'chat' && id ? this.#model.knownTick(id) : undefined,
-      markable: m.markable === true && !outgoing, ref: { from: m.from, id: m.id, room: m.room, stanzaId: m.stanzaId },
-    });
-    if (!added) return;
-    if (!outgoing) {
-      conv.typing.delete(m.nick ?? where.jid);
-      if (!fromHistory && !this.#isSeen(conv)) conv.unread++;
+    const found = this.#entryOf(m);
+    if (!found) return;
+    const { conv, entry } = found;
+    if (!conv.add(entry)) return;
+    if (!entry.outgoing) {
+      conv.typing.delete(m.nick ?? conv.jid);
+      if (!this.#isSeen(conv)) conv.unread++;
       this.#invalidate('typing');
     }
     if (this.#log?.conv === conv) {
@@ -385,6 +394,10 @@ export class XmppChatElement extends HTMLElement {
   #failOwn(id, condition) {
     for (const conv of this.#model.conversations.values()) {
       const m = conv.byKey(`me:${id}`);
+      // A message the recipient acknowledged, or the server archived (the
+      // room's echo, a carbon), got there: the client's end-of-session
+      // report of what it could not confirm does not undo that.
+      if (m && (m.tick === 'delivered' || m.tick === 'read' || m.stanzaId)) return;
       if (m) {
         m.error = condition || 'undefined-condition';
         conv.version++;
@@ -522,11 +535,13 @@ export class XmppChatElement extends HTMLElement {
     else if (s.status === 'reconnecting') {
       text = format(strings, 'reconnecting', { reason: reasonText(strings, s.reason) || strings.connecting, seconds: Math.ceil((s.delay ?? 0) / 1000) });
     } else if (s.status === 'offline' && s.reason && s.reason !== 'disconnected' && this.#view === 'chat') {
-      text = format(strings, 'offline', { reason: reasonText(strings, s.reason) });
+      // A session carried over a reload has no password to log in again with.
+      text = s.reason === 'not-authorized' ? strings.sessionEnded : format(strings, 'offline', { reason: reasonText(strings, s.reason) });
     }
     banner.hidden = !text;
     bannerText.textContent = text;
     retry.hidden = s.status !== 'offline';
+    retry.textContent = s.reason === 'not-authorized' ? strings.signIn : strings.retry;
   }
 
   #retry() {
@@ -738,10 +753,10 @@ export class XmppChatElement extends HTMLElement {
 
   #openConversation(jid, kind, restoring = false) {
     if (!this.#client || this.#view !== 'chat') return;
-    this.#rememberScroll();
     const conv = this.#model.conversation(jid, kind);
     this.#model.open = { jid, kind };
-    if (!restoring) this.#restoreFromBottom = null;
+    if (!restoring) this.#model.anchor = null;
+    if (!restoring) this.#restoreAnchor = null;
     this.#stopComposing(true);
     this.#removeArmed = null;
     this.#showPeople = false;
@@ -1005,21 +1020,42 @@ export class XmppChatElement extends HTMLElement {
       logEl.append(el('p', { class: 'note', role: 'status' }, conv.note));
       conv.note = null;
     }
-    if (this.#restoreFromBottom !== null && conv.historyBefore !== undefined && !conv.historyLoading) {
-      // Back after a reload: where the user was, loading older pages while the log is too short to get there.
-      const want = this.#restoreFromBottom;
-      if (logEl.scrollHeight - logEl.clientHeight < want && !conv.historyComplete && (log.restorePages = (log.restorePages ?? 0) + 1) < 6) {
-        this.#loadOlder(conv);
-      } else {
-        logEl.scrollTop = logEl.scrollHeight - logEl.clientHeight - want;
-        this.#restoreFromBottom = null;
-      }
+    if (this.#restoreAnchor && conv.historyBefore !== undefined && !conv.historyLoading) {
+      this.#restoreScroll(conv);
     } else if (atBottom) logEl.scrollTop = logEl.scrollHeight;
     else logEl.scrollTop = logEl.scrollHeight - fromBottom;
   }
 
   // The top of the log, watched: when it comes into view (scrolled up, by
   // wheel, keys or touch, or a log too short to scroll) older messages come.
+  // Back after a reload: the message that was at the top of the log, at
+  // the same offset, loading older pages (a few at most) to reach it.
+  #restoreScroll(conv) {
+    const log = this.#log;
+    const logEl = this.#els.logEl;
+    const anchor = this.#restoreAnchor;
+    const m = anchor.key ? conv.byKey(anchor.key) : null;
+    if (!anchor.atBottom && !m && !conv.historyComplete && (log.restorePages = (log.restorePages ?? 0) + 1) < 8) {
+      this.#loadOlder(conv);
+      return;
+    }
+    this.#restoreAnchor = null;
+    const index = m ? conv.messages.indexOf(m) : -1;
+    if (index >= 0 && index < log.start) {
+      // Loaded but above the window: draw from it, then place it.
+      log.showFrom = m;
+      this.#restoreAnchor = anchor;
+      this.#invalidate('log');
+      return;
+    }
+    const node = m && log.nodes.get(m);
+    if (!node) {
+      logEl.scrollTop = logEl.scrollHeight;
+      return;
+    }
+    logEl.scrollTop += node.getBoundingClientRect().top - logEl.getBoundingClientRect().top - anchor.offset;
+  }
+
   #topNote(conv) {
     const note = el('p', { class: 'note top' });
     this.#log.top = note;
@@ -1053,8 +1089,8 @@ export class XmppChatElement extends HTMLElement {
     else if (conv.historyLoading) text = s.loadingHistory;
     else if (conv.historyError) text = format(s, 'historyFailed', { reason: reasonText(s, conv.historyError) });
     else if (conv.historyComplete) text = s.historyStart;
+    // Never hidden: it is what the IntersectionObserver watches.
     note.textContent = text;
-    note.hidden = !text;
   }
 
   #appendMessage(m, previous) {
@@ -1103,8 +1139,19 @@ export class XmppChatElement extends HTMLElement {
 
   #rememberScroll() {
     const logEl = this.#els.logEl;
-    if (!logEl || !this.#log || !this.#model || this.#restoreFromBottom !== null) return;
-    this.#model.fromBottom = Math.max(0, Math.round(logEl.scrollHeight - logEl.clientHeight - logEl.scrollTop));
+    if (!logEl || !this.#log || !this.#model || this.#restoreAnchor) return;
+    if (logEl.scrollHeight - logEl.clientHeight - logEl.scrollTop < NEAR_EDGE_PX) {
+      this.#model.anchor = null; // at the bottom: the next page starts there too
+      return;
+    }
+    const top = logEl.getBoundingClientRect().top;
+    for (const m of this.#log.entries) {
+      const rect = this.#log.nodes.get(m)?.getBoundingClientRect();
+      if (rect && rect.bottom > top) {
+        this.#model.anchor = { key: m.keys[0], offset: Math.round(rect.top - top) };
+        return;
+      }
+    }
   }
 
   #loadOlder(conv) {
@@ -1115,7 +1162,8 @@ export class XmppChatElement extends HTMLElement {
     conv.historyLoading = client.history(conv.jid, options).then((page) => {
       conv.historyError = null;
       const firstBefore = this.#log?.conv === conv ? conv.messages[0] : null;
-      for (const m of page.messages) this.#onMessage(m, true);
+      const entries = page.messages.map((m) => this.#entryOf(m)).filter((f) => f?.conv === conv).map((f) => f.entry);
+      conv.addOlder(entries);
       conv.historyBefore = page.first ?? null;
       conv.historyComplete = page.complete || !page.first;
       // Show what came above the window's top.

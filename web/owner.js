@@ -204,6 +204,10 @@ export class SessionHost {
       if (method === 'sendMessage') this.#echoSent(tab, args[0], value);
       if (method === 'markDisplayed') this.#echoMarker(tab, args[0], args[1]);
     } catch (err) {
+      // Failed because this owner stopped (its page went, the session
+      // handed over): the tab asks the next owner again (owner-ready), so
+      // a history() asked during a reload is answered, not failed.
+      if (this.#done) return;
       reply = { op: 'result', seq, ok: false, error: encodeError(err) };
     }
     this.#tabs.get(tab)?.send(reply); // unless the tab went meanwhile

@@ -25,6 +25,7 @@ typedef struct slot {
     int http_status;
     xw_buf response;
     uint64_t payload_end; /* xw_bosh_queue_end() just after this body's payload */
+    unsigned times_sent;  /* > 1: a retransmission (after a failure, or sent by an earlier page) */
 } slot;
 
 struct xw_bosh {
@@ -56,6 +57,7 @@ struct xw_bosh {
 
     /* per-response parse results, filled by on_body */
     int peeking;            /* parse only for the body's attributes */
+    int dropping_echo;      /* the answer being parsed is our own request sent back: skip its children */
     double parse_now;
     int resp_terminate;
     int resp_recoverable;
@@ -173,6 +175,10 @@ static int on_body(void *ud, const xw_node *body) {
 
 static int on_child(void *ud, xw_node *stanza) {
     xw_bosh *b = ud;
+    if (b->dropping_echo) {
+        xw_node_free(stanza);
+        return XW_OK;
+    }
     return b->on_stanza(b->ud, stanza, b->parse_now);
 }
 
@@ -242,6 +248,7 @@ static slot *new_slot(xw_bosh *b) {
             s->failures = 0;
             s->http_status = 0;
             s->payload_end = 0;
+            s->times_sent = 0;
             xw_buf_clear(&s->body);
             xw_buf_clear(&s->response);
             s->st = SLOT_READY;
@@ -355,6 +362,7 @@ static int build_body(xw_bosh *b, slot *s) {
 
 static int hand_out(xw_bosh *b, slot *s, double now_ms, xw_bosh_request *out) {
     s->st = SLOT_SENT;
+    s->times_sent++;
     unsigned wait = b->state == XW_BOSH_CREATING ? b->cfg.wait_s : b->wait_s;
     out->timeout_ms = wait * 1000u + b->cfg.timeout_margin_ms;
     s->deadline = now_ms + out->timeout_ms + 1000.0; /* in case the caller never reports */
@@ -440,6 +448,40 @@ static void refuse(xw_bosh *b, const char *cond, const char *text) {
 
 /* Processes one response; returns 0 to go on, non-zero once the session
  * has closed. */
+/* What is between a body's start and end tags (empty for <body/>). */
+static void body_content(const xw_buf *body, const char **start, size_t *len) {
+    *start = NULL;
+    *len = 0;
+    const char *gt = body->data ? memchr(body->data, '>', body->len) : NULL;
+    if (!gt || gt == body->data || gt[-1] == '/') return;
+    const char *end = NULL; /* the last "</": the body's end tag */
+    for (const char *p = body->data + body->len - 2; p > gt; p--) {
+        if (p[0] == '<' && p[1] == '/') {
+            end = p;
+            break;
+        }
+    }
+    if (!end) return;
+    *start = gt + 1;
+    *len = (size_t)(end - *start);
+}
+
+/* ejabberd (mod_bosh, 23.01 and since) keeps a retransmitted request it
+ * had already taken and was holding as the template of its answer, and
+ * answers it, when it lets it go, with the request's own children: our
+ * stanzas and XEP-0198 acks come back to us as if the server sent them
+ * (an <a h='N'/> of ours read as the server's would end the stream as
+ * handled-count-too-high). A retransmission answered with exactly what it
+ * carried is such an echo. */
+static int is_echo(const slot *s) {
+    if (s->times_sent < 2) return 0;
+    const char *sent, *got;
+    size_t sent_len, got_len;
+    body_content(&s->body, &sent, &sent_len);
+    body_content(&s->response, &got, &got_len);
+    return sent_len > 0 && sent_len == got_len && memcmp(sent, got, sent_len) == 0;
+}
+
 static int process_response(xw_bosh *b, slot *s, double now_ms) {
     switch (s->http_status) {
     /* XEP-0124 §17.1: HTTP error codes of older servers map to conditions. */
@@ -458,7 +500,9 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
     b->resp_terminate = b->resp_recoverable = 0;
     b->resp_condition[0] = '\0';
     int was_creating = b->state == XW_BOSH_CREATING;
+    b->dropping_echo = is_echo(s);
     int rc = xw_xml_parser_feed(b->parser, s->response.data, s->response.len, 1);
+    b->dropping_echo = 0;
     if (b->state == XW_BOSH_CLOSED) return 1; /* a stanza handler closed it */
     if (rc) {
         const char *why = xw_xml_parser_error(b->parser);
@@ -703,6 +747,7 @@ int xw_bosh_restore_request(xw_bosh *b, const char *rid_str, const char *body, s
         s->failures = 0;
         s->http_status = 0;
         s->payload_end = 0; /* queued in an earlier page load: not tracked here */
+        s->times_sent = 1;  /* by the earlier page */
         /* Sent again, byte for byte, as a retransmission (XEP-0124 §14). */
         s->st = SLOT_READY;
         return XW_OK;
