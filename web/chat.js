@@ -98,6 +98,15 @@ export class XmppChatElement extends HTMLElement {
   }
 
   connectedCallback() {
+    // A page may set properties before this module defined the element:
+    // those are plain properties of the element, hiding the class's
+    // setters. Take them and set them through the setters.
+    for (const name of ['service', 'jid', 'room', 'nick', 'password', 'strings', 'client']) {
+      if (!Object.prototype.hasOwnProperty.call(this, name)) continue;
+      const value = this[name];
+      delete this[name];
+      this[name] = value;
+    }
     if (this.#started) return;
     this.#started = true;
     // After the current task, so properties set right after createElement count.

@@ -50,6 +50,16 @@ static void test_messages_and_iq(void) {
     CHECK_STR(xw_client_message_id(s.c), "id1", "the app's id is kept");
     CHECK(xw_client_send_message(s.c, "bob@example.com", NULL, "no id", NULL, NULL, NULL) == 0, "send without an id");
     CHECK(strncmp(xw_client_message_id(s.c), "xw", 2) == 0, "an id is made: %s", xw_client_message_id(s.c));
+    {
+        /* One id for receipts, markers (which name the id) and copies from
+         * the archive or carbons (which keep the origin-id) to agree on. */
+        char want[160];
+        flush_until(&s, "no id");
+        snprintf(want, sizeof want, "id='%s'><body>no id</body><origin-id xmlns='urn:xmpp:sid:0' id='%s'/>",
+                 xw_client_message_id(s.c), xw_client_message_id(s.c));
+        CHECK(strstr(last_body(&s), want) != NULL, "XEP-0359 §3: without an id of the app's, the id is the origin-id: %s",
+              last_body(&s));
+    }
     CHECK(xw_client_send_message(s.c, "bad@@jid", "chat", "x", NULL, NULL, NULL) == XW_ERR_JID, "RFC 7622: bad to rejected");
     CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "bell\x07", NULL, NULL, NULL) == XW_ERR_INVALID,
           "XML 1.0 §2.2: control character rejected, not sent");
