@@ -5,6 +5,28 @@
 // the element has theme="light" or theme="dark". Adopted as a constructed
 // stylesheet, which a Content-Security-Policy without 'unsafe-inline' allows.
 
+// The dark palette: under prefers-color-scheme: dark, and for theme="dark".
+const DARK = `
+  --xmpp-chat-bg: #16191d;
+  --xmpp-chat-fg: #e6e8eb;
+  --xmpp-chat-muted: #a5adb8;
+  --xmpp-chat-panel: #1f242a;
+  --xmpp-chat-border: #3a424c;
+  --xmpp-chat-accent: #6cb0ff;
+  --xmpp-chat-accent-fg: #0b1420;
+  --xmpp-chat-bubble-in: #2a3139;
+  --xmpp-chat-bubble-in-fg: #e6e8eb;
+  --xmpp-chat-bubble-out: #1f5fae;
+  --xmpp-chat-bubble-out-fg: #ffffff;
+  --xmpp-chat-danger: #ff8a80;
+  --xmpp-chat-warning-bg: #3d3000;
+  --xmpp-chat-warning-fg: #ffe7a3;
+  --xmpp-chat-online: #4ac26b;
+  --xmpp-chat-away: #d4a72c;
+  --xmpp-chat-busy: #ff8a80;
+  color-scheme: dark;
+`;
+
 export const CHAT_CSS = `
 :host {
   --xmpp-chat-font: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -35,47 +57,9 @@ export const CHAT_CSS = `
   color-scheme: light;
 }
 @media (prefers-color-scheme: dark) {
-  :host(:not([theme="light"])) {
-    --xmpp-chat-bg: #16191d;
-    --xmpp-chat-fg: #e6e8eb;
-    --xmpp-chat-muted: #a5adb8;
-    --xmpp-chat-panel: #1f242a;
-    --xmpp-chat-border: #3a424c;
-    --xmpp-chat-accent: #6cb0ff;
-    --xmpp-chat-accent-fg: #0b1420;
-    --xmpp-chat-bubble-in: #2a3139;
-    --xmpp-chat-bubble-in-fg: #e6e8eb;
-    --xmpp-chat-bubble-out: #1f5fae;
-    --xmpp-chat-bubble-out-fg: #ffffff;
-    --xmpp-chat-danger: #ff8a80;
-    --xmpp-chat-warning-bg: #3d3000;
-    --xmpp-chat-warning-fg: #ffe7a3;
-    --xmpp-chat-online: #4ac26b;
-    --xmpp-chat-away: #d4a72c;
-    --xmpp-chat-busy: #ff8a80;
-    color-scheme: dark;
-  }
+  :host(:not([theme="light"])) {${DARK}}
 }
-:host([theme="dark"]) {
-  --xmpp-chat-bg: #16191d;
-  --xmpp-chat-fg: #e6e8eb;
-  --xmpp-chat-muted: #a5adb8;
-  --xmpp-chat-panel: #1f242a;
-  --xmpp-chat-border: #3a424c;
-  --xmpp-chat-accent: #6cb0ff;
-  --xmpp-chat-accent-fg: #0b1420;
-  --xmpp-chat-bubble-in: #2a3139;
-  --xmpp-chat-bubble-in-fg: #e6e8eb;
-  --xmpp-chat-bubble-out: #1f5fae;
-  --xmpp-chat-bubble-out-fg: #ffffff;
-  --xmpp-chat-danger: #ff8a80;
-  --xmpp-chat-warning-bg: #3d3000;
-  --xmpp-chat-warning-fg: #ffe7a3;
-  --xmpp-chat-online: #4ac26b;
-  --xmpp-chat-away: #d4a72c;
-  --xmpp-chat-busy: #ff8a80;
-  color-scheme: dark;
-}
+:host([theme="dark"]) {${DARK}}
 :host([hidden]) { display: none; }
 * { box-sizing: border-box; }
 button, input, textarea, select { font: inherit; color: inherit; }

@@ -177,19 +177,28 @@ static void test_retransmit_identical(void) {
  * request's own children; those are not the server's (an <a h/> of ours
  * read as the server's ends the stream). An answer to a first sending is
  * delivered whatever it holds. */
+/* Queues xml, takes its request, fails its connection and takes the
+ * retransmission; returns the rid. */
+static double send_then_retransmit(harness *h, const char *xml) {
+    char body[1024], again[1024];
+    double rid, rid2;
+    CHECK(xw_bosh_queue(h->b, xml, strlen(xml)) == 0, "queue");
+    CHECK(take(h, &rid, body, sizeof body), "request");
+    xw_bosh_failed(h->b, rid, h->now);
+    h->now = xw_bosh_next_deadline(h->b);
+    xw_bosh_tick(h->b, h->now);
+    CHECK(take(h, &rid2, again, sizeof again) && rid2 == rid, "retransmitted");
+    return rid;
+}
+
 static void test_echoed_retransmission_dropped(void) {
     harness h;
     setup(&h, 3);
     create(&h);
-    char body[1024], again[1024];
-    double a, a2;
+    char body[1024];
+    double a;
     const char *ack = "<a xmlns='urn:xmpp:sm:3' h='107'/>";
-    CHECK(xw_bosh_queue(h.b, ack, strlen(ack)) == 0, "queue");
-    CHECK(take(&h, &a, body, sizeof body), "request");
-    xw_bosh_failed(h.b, a, h.now);
-    h.now = xw_bosh_next_deadline(h.b);
-    xw_bosh_tick(h.b, h.now);
-    CHECK(take(&h, &a2, again, sizeof again) && a2 == a, "retransmitted");
+    a = send_then_retransmit(&h, ack);
     answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind' sid='SID1' rid='2'><a xmlns='urn:xmpp:sm:3' h='107'/></body>");
     CHECK(h.stanzas.len == 0, "an echo of the retransmitted request delivers nothing: got %.*s", (int)h.stanzas.len,
           h.stanzas.data ? h.stanzas.data : "");
@@ -200,12 +209,7 @@ static void test_echoed_retransmission_dropped(void) {
     CHECK(h.stanzas.len > 0 && strstr(h.stanzas.data, "h='107'"), "a first answer is delivered");
     /* A retransmission answered with something else is delivered too. */
     xw_buf_clear(&h.stanzas);
-    CHECK(xw_bosh_queue(h.b, ack, strlen(ack)) == 0, "queue");
-    CHECK(take(&h, &a, body, sizeof body), "request");
-    xw_bosh_failed(h.b, a, h.now);
-    h.now = xw_bosh_next_deadline(h.b);
-    xw_bosh_tick(h.b, h.now);
-    CHECK(take(&h, &a2, again, sizeof again) && a2 == a, "retransmitted");
+    a = send_then_retransmit(&h, ack);
     answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind'><a xmlns='urn:xmpp:sm:3' h='3'/></body>");
     CHECK(h.stanzas.len > 0 && strstr(h.stanzas.data, "h='3'"), "a real answer to a retransmission is delivered");
     teardown(&h);

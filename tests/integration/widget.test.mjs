@@ -404,9 +404,11 @@ test('dark theme (prefers-color-scheme) and 360 px wide: every view usable, noth
   await entry(alice, 'bob@localhost').click();
   await shot(alice, 'conversation-360');
   assert.deepEqual(await overflowing(alice), [], 'nothing wider than 360 px in a conversation');
-  const login = await openWidget('login-dark');
+  const login = await openWidget('login-dark', { signin: 'Enter the chat' });
   await login.emulateMedia({ colorScheme: 'dark' });
   await login.locator('xmpp-chat form.login').waitFor();
+  assert.equal(await login.locator('xmpp-chat form.login button[type=submit]').textContent(), 'Enter the chat',
+    'strings set before the element was defined are used');
   await shot(login, 'login-dark');
   await login.setViewportSize({ width: 360, height: 680 });
   await shot(login, 'login-360');

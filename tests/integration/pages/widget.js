@@ -1,6 +1,6 @@
 // widget.html's script (a file, not inline: the page runs under a CSP).
 // The query string gives the element's attributes; `password` (tests and
-// benchmarks only) signs in without the form. window.timing records when
+// benchmarks only) signs in without the form; `signin` replaces one UI string. window.timing records when
 // the contact list first showed, in ms since navigation started.
 const q = new URLSearchParams(location.search);
 const chat = document.querySelector('xmpp-chat');
@@ -9,6 +9,8 @@ for (const name of ['service', 'jid', 'room', 'nick', 'theme']) {
 }
 window.timing = {};
 if (q.has('password')) chat.password = q.get('password');
+// Set before the element is defined, as a page that loads the module later would.
+if (q.has('signin')) chat.strings = { signIn: q.get('signin') };
 await import('/dist/chat.js');
 new MutationObserver((_, observer) => {
   if (!chat.shadowRoot.querySelector('.entry')) return;
