@@ -295,6 +295,8 @@ export class XmppChatElement extends HTMLElement {
       this.#view = 'chat';
       this.#rebuild();
     } else this.#invalidate('all');
+    // A page's own client may have been shown before it was online.
+    if (this.#els.me) this.#els.me.textContent = bareJid(this.#client.jid ?? '');
     this.#client.blocklist().then((jids) => {
       model.blocked = new Set(jids.map(bareJid));
       this.#invalidate('sidebar', 'head', 'log');
@@ -609,6 +611,7 @@ export class XmppChatElement extends HTMLElement {
         this.#client?.setPresence(v === 'available' ? {} : { show: v });
       },
     }, ['available', 'away', 'dnd'].map((v) => el('option', { value: v }, s[v])));
+    this.#els.me = me;
     const bar = el('header', { class: 'topbar', part: 'header' }, me, show);
     if (this.#ownsClient) bar.append(el('button', { type: 'button', onclick: () => this.signOut() }, s.signOut));
     return bar;

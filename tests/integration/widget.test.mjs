@@ -415,3 +415,14 @@ test('dark theme (prefers-color-scheme) and 360 px wide: every view usable, noth
   await login.close();
   assert.deepEqual(pageErrors, [], 'no page errors');
 });
+
+test('the client property: a page that makes and connects its own client gets the widget on it, with no sign-in form and no sign-out of its session', async () => {
+  const page = await openWidget('carol', { own: '1', jid: 'carol@localhost', ownpw: 'carol-pw' });
+  await page.evaluate(() => window.connected);
+  await entry(page, 'alice@localhost').waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('xmpp-chat form.login').count(), 0, 'no sign-in form');
+  assert.equal(await page.locator('xmpp-chat .topbar button', { hasText: 'Sign out' }).count(), 0, 'the page owns the session');
+  assert.match(await page.locator('xmpp-chat .topbar .me').textContent(), /^carol@localhost$/);
+  await page.close();
+  assert.deepEqual(pageErrors, [], 'no page errors');
+});
