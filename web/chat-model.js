@@ -4,12 +4,9 @@
 // unread counts, delivery and read ticks, pending contact requests, and the
 // page state that comes back after a reload (sessionStorage, per tab).
 
-/** The bare JID of a JID, lower-cased (RFC 7622 §3.3: bare JIDs compare this way for our use). */
-export function bareJid(jid) {
-  const s = String(jid ?? '');
-  const slash = s.indexOf('/');
-  return (slash < 0 ? s : s.slice(0, slash)).toLowerCase();
-}
+import { bareJid } from './state.js';
+
+export { bareJid };
 
 const TICK_ORDER = { sent: 0, delivered: 1, read: 2 };
 const MAX_SAVED_TICKS = 500;
@@ -29,7 +26,6 @@ export class Conversation {
     this.historyComplete = false;
     this.historyLoading = null;
     this.lastMarkedId = null;
-    this.version = 0; // bumped on every change the view must show
     this.#byKey = new Map();
   }
 
@@ -58,7 +54,6 @@ export class Conversation {
       while (i > 0 && list[i - 1].time > message.time) i--;
       list.splice(i, 0, message);
     }
-    this.version++;
     return message;
   }
 
@@ -74,10 +69,7 @@ export class Conversation {
       fresh.push(m);
     }
     // Archive order, not clock order: messages sent within one millisecond keep theirs.
-    if (fresh.length) {
-      this.messages.unshift(...fresh);
-      this.version++;
-    }
+    if (fresh.length) this.messages.unshift(...fresh);
     return fresh.length;
   }
 
@@ -145,10 +137,7 @@ export class ChatModel {
     if (TICK_ORDER[tick] <= TICK_ORDER[known]) return;
     this.ticks.set(id, tick);
     while (this.ticks.size > MAX_SAVED_TICKS) this.ticks.delete(this.ticks.keys().next().value);
-    if (m) {
-      m.tick = tick;
-      c.version++;
-    }
+    if (m) m.tick = tick;
   }
 
   /** The tick an arriving copy of our message gets from receipts that came first. */

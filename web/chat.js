@@ -411,7 +411,6 @@ export class XmppChatElement extends HTMLElement {
       if (m && (m.tick === 'delivered' || m.tick === 'read' || m.stanzaId)) return;
       if (m) {
         m.error = condition || 'undefined-condition';
-        conv.version++;
         if (this.#log?.conv === conv) this.#invalidate('log');
         return;
       }
@@ -436,7 +435,6 @@ export class XmppChatElement extends HTMLElement {
   #note(jid, text) {
     const conv = this.#model.conversation(bareJid(jid), 'room');
     conv.note = text;
-    conv.version++;
     if (this.#log?.conv === conv) this.#invalidate('log');
   }
 
@@ -805,7 +803,7 @@ export class XmppChatElement extends HTMLElement {
     const footer = el('div', { class: 'footer' });
     this.#els.main.append(head, el('div', { class: 'convbody' }, log, people), typing, footer);
     Object.assign(this.#els, { head, logEl: log, people, typing, footer, input: null });
-    this.#log = { conv, start: 0, entries: [], nodes: new Map(), version: -1, top: null };
+    this.#log = { conv, start: 0, entries: [], nodes: new Map(), top: null };
     this.#drawFooter();
   }
 
@@ -1096,7 +1094,7 @@ export class XmppChatElement extends HTMLElement {
     const note = this.#log?.top;
     if (!note) return;
     const s = this.#strings;
-    let text = '';
+    let text = ''; // nothing while older messages are still in memory above the window
     if (this.#log.start > 0) text = '';
     else if (conv.historyLoading) text = s.loadingHistory;
     else if (conv.historyError) text = format(s, 'historyFailed', { reason: reasonText(s, conv.historyError) });

@@ -18,7 +18,7 @@
 //                handover {state}
 
 import { loadCore, viteDevAssetUrl } from './core.js';
-import { Listeners, RosterTable, RoomTable, checkOptions, callSafely } from './state.js';
+import { Listeners, RosterTable, RoomTable, checkOptions, callSafely, bareJid } from './state.js';
 import { XmppError, prepareJid, savedStateKey } from './client.js';
 import { SessionHost, sessionKey, decodeError } from './owner.js';
 
@@ -38,11 +38,6 @@ function hasLocks() {
   return typeof BroadcastChannel === 'function' && typeof navigator !== 'undefined' && !!navigator.locks;
 }
 
-function bareOf(jid) {
-  const s = String(jid ?? '');
-  const slash = s.indexOf('/');
-  return (slash < 0 ? s : s.slice(0, slash)).toLowerCase();
-}
 
 function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
@@ -232,7 +227,7 @@ export class SharedClient {
         break;
       case 'presence':
         if (payload.contact) {
-          const bare = bareOf(payload.from);
+          const bare = bareJid(payload.from);
           if (payload.contact.resources?.length) this.#presence.set(bare, payload.contact);
           else this.#presence.delete(bare);
         }
@@ -385,7 +380,7 @@ export class SharedClient {
   }
 
   presenceOf(jid) {
-    const p = this.#presence.get(bareOf(jid));
+    const p = this.#presence.get(bareJid(jid));
     return p ? structuredClone(p) : { resources: [] };
   }
 

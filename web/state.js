@@ -14,6 +14,13 @@ export function callSafely(fn, arg) {
   }
 }
 
+/** The bare JID of a JID, lower-cased: how a tab, the owner and the widget compare accounts and contacts. */
+export function bareJid(jid) {
+  const s = String(jid ?? '');
+  const slash = s.indexOf('/');
+  return (slash < 0 ? s : s.slice(0, slash)).toLowerCase();
+}
+
 /** Where a marker for `message` goes (XEP-0333): its sender, or in a room the room, naming the
  * room's stanza-id (XEP-0359) there and the message's own id in a chat. */
 export function markerTarget(message) {
