@@ -371,6 +371,10 @@ test('connection banner: a network blackout shows "reconnecting" with the reason
   await bob.locator('xmpp-chat .banner', { hasText: 'Reconnecting' }).waitFor({ timeout: 60000 });
   assert.match(await bob.locator('xmpp-chat .banner .text').textContent(), /Connection lost \(.+\)/);
   await shot(bob, 'banner-reconnecting-light');
+  // The network comes back only once both clients have given up on their
+  // connection manager session (XEP-0124 §14.3: no answer to the retries):
+  // ended sooner, alice's retransmissions would carry her session on.
+  await alice.locator('xmpp-chat .banner', { hasText: 'Reconnecting' }).waitFor({ timeout: 60000 });
   proxy.setBlackout(false);
   await bob.locator('xmpp-chat .banner').waitFor({ state: 'hidden', timeout: 60000 });
   // alice's page was reloaded: the login the lost session needs has no password.
