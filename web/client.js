@@ -616,7 +616,13 @@ export class Client {
           if (!this.#c) return;
           const { x } = this.#core;
           this.#core.withBytes(bytes, (ptr, len) => x.xw_client_receive(this.#c, rid, status, ptr, len, now()));
-          this.#pump();
+          // The app sees the answer before the next request goes out, so
+          // what it sends in reaction (in a listener or a promise
+          // continuation) rides on the long-poll that replaces this one
+          // instead of following it at once, which the request gap would
+          // hold back (bosh.c).
+          this.#deliverEvents();
+          this.#pumpSoon();
         },
         () => {
           done();
@@ -673,25 +679,47 @@ export class Client {
       this.#pump();
     };
     const delay = at - now();
-    if (delay <= 0 && typeof MessageChannel === 'function') {
-      if (!this.#soonPort) {
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => {
-          // Node: an idle port must not keep the process alive, but one
-          // with a wake on its way must, as a pending timer does; otherwise
-          // Node may exit with the wake undelivered and connect() unsettled.
-          channel.port1.unref?.();
-          this.#soonPort?.wake?.();
-        };
-        channel.port1.unref?.();
-        this.#soonPort = { port: channel.port2, ref: () => channel.port1.ref?.(), close: () => channel.port1.close(), wake: null };
-      }
-      this.#soonPort.wake = wake;
-      this.#soonPort.ref();
-      this.#soonPort.port.postMessage(0);
-      return;
-    }
+    if (delay <= 0 && this.#soon(wake)) return;
     this.#timer = setTimeout(wake, Math.max(0, delay));
+  }
+
+  // Runs the loop once the current task and its microtasks are done.
+  #pumpSoon() {
+    if (!this.#c) return;
+    if (!this.#soon(null)) this.#pump();
+  }
+
+  // Calls `wake` (or, when null, just the loop) right after the current
+  // task, on a message port: browsers neither clamp nor throttle those as
+  // they do zero-delay timers. False where there are no message ports.
+  #soon(wake) {
+    if (typeof MessageChannel !== 'function') return false;
+    if (!this.#soonPort) {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        // Node: an idle port must not keep the process alive, but one
+        // with a wake on its way must, as a pending timer does; otherwise
+        // Node may exit with the wake undelivered and connect() unsettled.
+        channel.port1.unref?.();
+        const soon = this.#soonPort;
+        if (!soon) return;
+        const { wake: due } = soon;
+        soon.wake = null;
+        soon.posted = false;
+        if (due) due(); // a deadline's wake runs the loop too
+        else this.#pump();
+      };
+      channel.port1.unref?.();
+      this.#soonPort = { port: channel.port2, ref: () => channel.port1.ref?.(), close: () => channel.port1.close(), wake: null, posted: false };
+    }
+    const soon = this.#soonPort;
+    if (wake) soon.wake = wake;
+    if (!soon.posted) {
+      soon.posted = true;
+      soon.ref();
+      soon.port.postMessage(0);
+    }
+    return true;
   }
 
   #deliverEvents() {

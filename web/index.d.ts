@@ -49,10 +49,11 @@ export interface ClientOptions {
   /** Most IQs awaiting an answer; ping() past it throws XmppError('resource-constraint') (default 256). */
   maxPendingIqs?: number;
   /** Most bytes of outgoing stanzas queued while the request window is full; a send past it
-   * throws XmppError('resource-constraint') and sends nothing (default 1 MiB). */
+   * throws XmppError('resource-constraint') and sends nothing (default 1 MiB). sendMessage() past it
+   * queues in the outbox instead (maxOutbox). */
   maxQueuedBytes?: number;
-  /** Most messages sendMessage() may queue while reconnecting; past it, it throws
-   * XmppError('resource-constraint') (default 1000). */
+  /** Most messages sendMessage() may queue while reconnecting or while maxQueuedBytes is full; past
+   * it, it throws XmppError('resource-constraint') (default 1000). */
   maxOutbox?: number;
   /** The most PBKDF2 iterations a server may ask of SCRAM (default 600000, at least 4096). The key is
    * derived a few thousand iterations per call, so the page stays responsive; a server asking more

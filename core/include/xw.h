@@ -172,7 +172,9 @@ void xw_client_free(xw_client *c);
  *   max_pending_iqs (256), max_queued_bytes (1 MiB of stanzas waiting for
  *                  the request window): a send past either fails with
  *                  XW_ERR_LIMIT and sends nothing
- *   max_outbox     messages the app may queue while reconnecting (1000)
+ *   max_outbox     messages the app may queue while reconnecting, or
+ *                  past max_queued_bytes (1000): a send past it fails
+ *                  with XW_ERR_LIMIT
  *   reconnect      "0": a lost session ends the client (default "1")
  *   reconnect_delay_ms (1000), reconnect_max_delay_ms (30000),
  *   max_reconnect_attempts (10): the n-th login after a loss waits

@@ -593,9 +593,11 @@ int xw_client_send_message(xw_client *c, const char *to, const char *type, const
     xw_node_free(check); /* built to validate type and text before queueing */
     if (!rc && (c->life != LIFE_RUNNING || !c->ever_online)) rc = XW_ERR_STATE;
     if (!rc) {
-        /* Behind what waits, so the order holds. */
-        if (outbox_may_go(c) && !c->outbox.nqueued) rc = send_tracked(c, &m);
-        else rc = xw_outbox_queue(&c->outbox, &m);
+        /* Behind what waits, so the order holds; with the request queue
+         * full (max_queued_bytes), it waits in the outbox for the next
+         * request rather than failing the app's burst. */
+        rc = outbox_may_go(c) && !c->outbox.nqueued ? send_tracked(c, &m) : XW_ERR_LIMIT;
+        if (rc == XW_ERR_LIMIT) rc = xw_outbox_queue(&c->outbox, &m);
     }
     if (!rc) {
         free(c->last_id);

@@ -33,16 +33,41 @@ static int copy_msg(xw_out_msg *dst, const xw_out_msg *src) {
     return XW_OK;
 }
 
-static int append(xw_out_msg **v, size_t *n, const xw_out_msg *m) {
-    xw_out_msg *grown = realloc(*v, (*n + 1) * sizeof *grown);
-    if (!grown) return XW_ERR_NOMEM;
+/* Makes room for one more entry at the end of list [*v, *v + *n) in
+ * *store (capacity *cap): reuses the space dropped from the front when
+ * that is at least half, else doubles. */
+static int reserve_one(xw_out_msg **store, size_t *cap, xw_out_msg **v, size_t n) {
+    size_t head = *store ? (size_t)(*v - *store) : 0;
+    if (head + n < *cap) return XW_OK;
+    if (head && head >= n) {
+        memmove(*store, *v, n * sizeof **v);
+        *v = *store;
+        return XW_OK;
+    }
+    size_t grown_cap = *cap ? *cap * 2 : 16;
+    if (head) memmove(*store, *v, n * sizeof **v);
+    xw_out_msg *grown = realloc(*store, grown_cap * sizeof *grown);
+    if (!grown) {
+        *v = *store;
+        return XW_ERR_NOMEM;
+    }
+    *store = grown;
+    *cap = grown_cap;
     *v = grown;
-    int rc = copy_msg(&grown[*n], m);
+    return XW_OK;
+}
+
+static int append(xw_out_msg **store, size_t *cap, xw_out_msg **v, size_t *n, const xw_out_msg *m) {
+    int rc = reserve_one(store, cap, v, *n);
+    if (rc) return rc;
+    rc = copy_msg(&(*v)[*n], m);
     if (!rc) (*n)++;
     return rc;
 }
 
-int xw_outbox_track(xw_outbox *ob, const xw_out_msg *m) { return append(&ob->sent, &ob->nsent, m); }
+int xw_outbox_track(xw_outbox *ob, const xw_out_msg *m) {
+    return append(&ob->sent_store, &ob->sent_cap, &ob->sent, &ob->nsent, m);
+}
 
 /* Whether the server may not have m yet: with a resumable stream only its
  * 'h' says (a lost stream is resumed with it); otherwise the answer to the
@@ -57,40 +82,47 @@ void xw_outbox_prune(xw_outbox *ob, uint64_t bosh_acked, int sm_resumable, uint3
     size_t n = 0;
     while (n < ob->nsent && !unconfirmed(ob, &ob->sent[n], bosh_acked, sm_resumable, sm_acked))
         xw_out_msg_free(&ob->sent[n++]);
-    if (!n) return;
-    memmove(ob->sent, ob->sent + n, (ob->nsent - n) * sizeof *ob->sent);
+    ob->sent += n;
     ob->nsent -= n;
+    if (!ob->nsent) ob->sent = ob->sent_store;
 }
 
 void xw_outbox_session_lost(xw_outbox *ob, uint64_t bosh_acked, int sm_resumable, uint32_t sm_acked) {
     xw_outbox_prune(ob, bosh_acked, sm_resumable, sm_acked);
     if (!ob->nsent) return;
-    xw_out_msg *grown = realloc(ob->queued, (ob->nqueued + ob->nsent) * sizeof *grown);
-    if (!grown) {
+    size_t total = ob->nsent + ob->nqueued;
+    size_t cap = ob->queued_cap ? ob->queued_cap : 16;
+    while (cap <= total) cap *= 2;
+    xw_out_msg *joined = malloc(cap * sizeof *joined);
+    if (!joined) {
         /* Without memory the lost ones cannot be kept: better to drop them
          * than the app's own queue. */
         for (size_t i = 0; i < ob->nsent; i++) xw_out_msg_free(&ob->sent[i]);
         ob->nsent = 0;
+        ob->sent = ob->sent_store;
         return;
     }
-    ob->queued = grown;
-    memmove(ob->queued + ob->nsent, ob->queued, ob->nqueued * sizeof *ob->queued);
     for (size_t i = 0; i < ob->nsent; i++) {
         xw_out_msg *m = &ob->sent[i];
         m->resend = 1;
         m->delivered = m->mark <= bosh_acked;
         m->archived = 0;
-        ob->queued[i] = *m;
+        joined[i] = *m;
     }
-    ob->nqueued += ob->nsent;
+    if (ob->nqueued) memcpy(joined + ob->nsent, ob->queued, ob->nqueued * sizeof *joined);
+    free(ob->queued_store);
+    ob->queued_store = ob->queued = joined;
+    ob->queued_cap = cap;
+    ob->nqueued = total;
     ob->nsent = 0;
+    ob->sent = ob->sent_store;
 }
 
 int xw_outbox_queue(xw_outbox *ob, const xw_out_msg *m) {
-    size_t own = 0;
-    for (size_t i = 0; i < ob->nqueued; i++) own += !ob->queued[i].resend;
-    if (own >= ob->max_queued) return XW_ERR_LIMIT;
-    return append(&ob->queued, &ob->nqueued, m);
+    if (!m->resend && ob->nown >= ob->max_queued) return XW_ERR_LIMIT;
+    int rc = append(&ob->queued_store, &ob->queued_cap, &ob->queued, &ob->nqueued, m);
+    if (!rc && !m->resend) ob->nown++;
+    return rc;
 }
 
 void xw_outbox_mark_archived(xw_outbox *ob, const char *origin_id) {
@@ -112,16 +144,17 @@ xw_out_msg *xw_outbox_next(xw_outbox *ob, long long resumed_h) {
 
 void xw_outbox_pop(xw_outbox *ob) {
     if (!ob->nqueued) return;
+    if (!ob->queued[0].resend) ob->nown--;
     xw_out_msg_free(&ob->queued[0]);
-    memmove(ob->queued, ob->queued + 1, (ob->nqueued - 1) * sizeof *ob->queued);
-    ob->nqueued--;
+    ob->queued++;
+    if (!--ob->nqueued) ob->queued = ob->queued_store;
 }
 
 void xw_outbox_free(xw_outbox *ob) {
     for (size_t i = 0; i < ob->nsent; i++) xw_out_msg_free(&ob->sent[i]);
     for (size_t i = 0; i < ob->nqueued; i++) xw_out_msg_free(&ob->queued[i]);
-    free(ob->sent);
-    free(ob->queued);
-    ob->sent = ob->queued = NULL;
-    ob->nsent = ob->nqueued = 0;
+    free(ob->sent_store);
+    free(ob->queued_store);
+    ob->sent = ob->queued = ob->sent_store = ob->queued_store = NULL;
+    ob->nsent = ob->nqueued = ob->nown = ob->sent_cap = ob->queued_cap = 0;
 }

@@ -27,12 +27,20 @@ typedef struct xw_out_msg {
     int archived;   /* (resend) the catch-up found it in our own archive */
 } xw_out_msg;
 
+/* Each list is sent[0 .. nsent) and queued[0 .. nqueued), oldest first,
+ * inside storage that grows by doubling and is dropped from the front by
+ * moving the pointer: a burst of thousands of messages costs amortized
+ * constant time each (a realloc per message had emmalloc grow the wasm
+ * heap once per message). */
 typedef struct xw_outbox {
     xw_out_msg *sent;
     size_t nsent;
     xw_out_msg *queued;
     size_t nqueued;
     size_t max_queued; /* the app's messages waiting at once, at most */
+    size_t nown;       /* ... of queued, the app's (not resends) */
+    xw_out_msg *sent_store, *queued_store;
+    size_t sent_cap, queued_cap;
 } xw_outbox;
 
 /* Past this many messages awaiting a resumable stream's 'h', the BOSH

@@ -235,8 +235,8 @@ static void test_limits(void) {
         rc = xw_client_send_message(s.c, "bob@example.com", "chat", "0123456789012345678901234567890123456789", NULL, NULL, NULL);
         sent += rc == 0;
     }
-    CHECK(rc == XW_ERR_LIMIT, "queued outgoing stanzas are bounded (1 MiB default): got %d after %d", rc, sent);
-    CHECK(sent > 1000 && sent < 20000, "the bound is about 1 MiB of stanzas (%d sent)", sent);
+    CHECK(rc == XW_ERR_LIMIT, "queued outgoing messages are bounded (1 MiB of stanzas, then 1000 in the outbox): got %d after %d", rc, sent);
+    CHECK(sent > 1000 && sent < 20000, "the bound is about 1 MiB of stanzas and 1000 more (%d sent)", sent);
     done(&s);
 
     NEXT_OPTIONS("max_pending_iqs", "3");
@@ -854,6 +854,56 @@ static void test_outbox_across_sessions(void) {
     done(&s);
 }
 
+/* An app's burst bigger than the request queue (max_queued_bytes): the
+ * messages past it wait in the outbox instead of failing, and go out on
+ * the next requests, each once and in the order sent (RFC 6120 §10.1:
+ * stanzas from one client are delivered in order). Past the outbox too,
+ * sendMessage fails with XW_ERR_LIMIT and sends nothing. */
+static void test_burst_past_request_queue(void) {
+    static const char empty[] = "<body xmlns='http://jabber.org/protocol/httpbind'/>";
+    enum { BURST = 3000 };
+    script s;
+    NEXT_OPTIONS("max_queued_bytes", "4096", "max_outbox", "3000");
+    go_online(&s);
+    int accepted = 0;
+    char id[16];
+    for (int i = 0; i < BURST; i++) {
+        snprintf(id, sizeof id, "m%d", i);
+        accepted += xw_client_send_message(s.c, "bob@example.com", "chat", "burst", NULL, NULL, id) == 0;
+    }
+    CHECK(accepted == BURST, "a burst past the request queue is accepted (%d of %d)", accepted, BURST);
+    /* The 4 KiB request queue holds a dozen more; then max_outbox is full. */
+    int rc = 0, more = 0;
+    while (more < 100 && (rc = xw_client_send_message(s.c, "bob@example.com", "chat", "burst", NULL, NULL,
+                                                      (snprintf(id, sizeof id, "m%d", BURST + more), id))) == 0)
+        more++;
+    CHECK(rc == XW_ERR_LIMIT && more < 100, "past the request queue and max_outbox, sendMessage fails (%d more fit)", more);
+    int total = BURST + more, next = 0, in_order = 1, requests = 0;
+    for (int round = 0; round < 20000 && next < total; round++) {
+        if (s.n) xw_client_receive(s.c, take_oldest(&s), 200, empty, sizeof empty - 1, s.now);
+        while (xw_client_next_request(s.c, s.now)) {
+            requests++;
+            size_t len = xw_client_request_len(s.c);
+            char *body = malloc(len + 1);
+            if (!body) abort();
+            memcpy(body, xw_client_request_body(s.c), len);
+            body[len] = '\0';
+            for (const char *p = body; (p = strstr(p, "id='m")) != NULL; p += 5) {
+                in_order &= atoi(p + 5) == next;
+                next++;
+            }
+            free(body);
+            if (s.n < 16) s.rids[s.n++] = xw_client_request_rid(s.c);
+        }
+        (void)xw_client_events(s.c);
+    }
+    CHECK(next == total && in_order, "all %d went out, each once, in order (%d seen, in order %d)", total, next, in_order);
+    CHECK(requests > 10, "spread over many requests of at most max_queued_bytes (%d requests)", requests);
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "after", NULL, NULL, "after") == 0,
+          "once it drained, sending works again");
+    done(&s);
+}
+
 /* XEP-0198 stream management where the server offers it. */
 static void test_stream_management(void) {
     script s;
@@ -1014,6 +1064,7 @@ int main(void) {
     test_catch_up_2000();
     test_dedup_keeps_real_messages();
     test_outbox_across_sessions();
+    test_burst_past_request_queue();
     test_stream_management();
     test_scram_in_steps();
     return check_report("test_session");
