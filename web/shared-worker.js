@@ -2,7 +2,7 @@
 // an origin shares (see shared.js, owner.js): one SessionHost, with its Client and
 // core, per service and account; each tab is a port.
 
-import { SessionHost, sessionKey } from './owner.js';
+import { SessionHost, sessionKey, batchedPost, forEachMessage } from './owner.js';
 
 const hosts = new Map(); // session key -> SessionHost
 const tabs = new Map(); // tab id -> { host, port }
@@ -32,8 +32,9 @@ function watchTab(tab) {
 
 self.onconnect = (e) => {
   const port = e.ports[0];
-  port.onmessage = ({ data }) => {
-    const { tab } = data;
+  const post = batchedPost((msg) => port.postMessage(msg));
+  const receive = (data) => {
+    const { tab } = data ?? {};
     if (typeof tab !== 'string') return;
     let t = tabs.get(tab);
     if (data.op === 'connect') {
@@ -41,7 +42,7 @@ self.onconnect = (e) => {
       try {
         key = sessionKey(data.options);
       } catch (err) {
-        port.postMessage({ op: 'connected', ok: false, error: { kind: 'TypeError', message: String(err.message) } });
+        post({ op: 'connected', ok: false, error: { kind: 'TypeError', message: String(err.message) } });
         return;
       }
       if (!t) watchTab(tab);
@@ -50,8 +51,11 @@ self.onconnect = (e) => {
     }
     if (!t) return;
     if (data.op === 'detach') tabs.delete(tab);
-    t.host.receive(tab, data, (msg) => port.postMessage(msg));
+    t.host.receive(tab, data, post);
   };
+  // A tab's messages of one task come as one batch (batchedPost), each
+  // stamped with the tab.
+  port.onmessage = ({ data }) => forEachMessage(data, (msg) => receive({ ...msg, tab: data.tab }));
   port.start();
   // The tab sends nothing before this: it knows the script ran.
   port.postMessage({ op: 'hello' });

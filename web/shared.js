@@ -20,7 +20,7 @@
 import { loadCore, viteDevAssetUrl } from './core.js';
 import { Listeners, RosterTable, RoomTable, checkOptions, callSafely, bareJid } from './state.js';
 import { XmppError, prepareJid, savedStateKey } from './client.js';
-import { SessionHost, sessionKey, decodeError } from './owner.js';
+import { SessionHost, sessionKey, decodeError, batchedPost, forEachMessage } from './owner.js';
 
 /** Which kind of sharing this page can do: 'worker', 'locks' or null (a session per tab). */
 export function sharingKind(options) {
@@ -532,9 +532,10 @@ async function openWorkerLink(tab, onMessage, onFail) {
     port.start();
   });
   worker.onerror = () => onFail();
-  port.onmessage = (e) => onMessage(e.data);
+  port.onmessage = (e) => forEachMessage(e.data, onMessage);
+  const post = batchedPost((msg) => port.postMessage({ ...msg, tab }));
   return {
-    send: (msg) => port.postMessage({ ...msg, tab }),
+    send: post,
     close: () => {},
   };
 }

@@ -45,7 +45,9 @@ struct xw_bosh {
     unsigned requests, wait_s, hold, inactivity_s, polling_s, maxpause_s;
     int server_acks;        /* the creation response had 'ack' (XEP-0124 §9.1) */
 
-    xw_buf queued;          /* payload for the next new request */
+    xw_buf queued;          /* payload for the next new requests */
+    size_t *ends;           /* where each element in `queued` ends */
+    size_t nends, ends_cap;
     uint64_t consumed_bytes; /* payload bytes ever moved into request bodies */
     uint64_t acked_bytes;    /* ... of those, carried by requests answered and processed */
     int restart_pending;
@@ -84,6 +86,7 @@ void xw_bosh_config_default(xw_bosh_config *c) {
     c->backoff_base_ms = 250;
     c->backoff_max_ms = 8000;
     c->max_queued_bytes = (size_t)1024 * 1024;
+    c->max_request_bytes = (size_t)64 * 1024;
     c->request_gap_ms = 50;
 }
 
@@ -98,6 +101,7 @@ static void set_condition(xw_bosh *b, const char *cond, const char *text) {
      * the parse of a slot's response. */
     for (int i = 0; i < MAX_SLOTS; i++) b->slots[i].st = SLOT_FREE;
     xw_buf_clear(&b->queued);
+    b->nends = 0;
 }
 
 void xw_bosh_close(xw_bosh *b, const char *condition, const char *text) { set_condition(b, condition, text); }
@@ -222,6 +226,7 @@ void xw_bosh_free(xw_bosh *b) {
         xw_buf_free(&b->slots[i].response);
     }
     xw_buf_wipe(&b->queued);
+    free(b->ends);
     xw_xml_parser_free(b->parser);
     free(b->to);
     free(b->route);
@@ -302,10 +307,24 @@ int xw_bosh_start(xw_bosh *b, double now_ms) {
     return XW_OK;
 }
 
+/* Appends one whole element to the queue and notes where it ends. */
+static int queue_element(xw_bosh *b, const char *xml, size_t len) {
+    if (b->nends == b->ends_cap) {
+        size_t cap = b->ends_cap ? b->ends_cap * 2 : 64;
+        size_t *grown = realloc(b->ends, cap * sizeof *grown);
+        if (!grown) return XW_ERR_NOMEM;
+        b->ends = grown;
+        b->ends_cap = cap;
+    }
+    int rc = xw_buf_append(&b->queued, xml, len);
+    if (!rc) b->ends[b->nends++] = b->queued.len;
+    return rc;
+}
+
 int xw_bosh_queue(xw_bosh *b, const char *xml, size_t len) {
     if (b->state == XW_BOSH_CLOSED || b->state == XW_BOSH_IDLE || b->terminate_pending) return XW_ERR_STATE;
     if (b->queued.len > b->cfg.max_queued_bytes || len > b->cfg.max_queued_bytes - b->queued.len) return XW_ERR_LIMIT;
-    return xw_buf_append(&b->queued, xml, len);
+    return queue_element(b, xml, len);
 }
 
 void xw_bosh_request_restart(xw_bosh *b) { b->restart_pending = 1; }
@@ -313,7 +332,7 @@ void xw_bosh_request_restart(xw_bosh *b) { b->restart_pending = 1; }
 int xw_bosh_terminate(xw_bosh *b, const char *final_xml, size_t len) {
     if (b->state != XW_BOSH_ACTIVE) return XW_ERR_STATE;
     if (final_xml && len) {
-        int rc = xw_buf_append(&b->queued, final_xml, len);
+        int rc = queue_element(b, final_xml, len);
         if (rc) return rc;
     }
     b->terminate_pending = 1;
@@ -335,6 +354,8 @@ static int build_body(xw_bosh *b, slot *s) {
                                              "' xmlns:xmpp='" XW_NS_XBOSH "'/>");
         return rc;
     }
+    /* A page going away sends what is left in one request. */
+    int last_chance = b->pause_pending || b->terminate_pending;
     if (b->pause_pending) {
         /* XEP-0124 §10: pause='N' asks the server to keep the session
          * for N seconds with no request held. */
@@ -349,6 +370,15 @@ static int build_body(xw_bosh *b, slot *s) {
         rc = xw_buf_printf(&s->body, "' ack='%llu", (unsigned long long)b->processed_rid);
         if (rc) return rc;
     }
+    /* A large queue goes out in requests of at most max_request_bytes of
+     * whole elements: the server routes one while the next is on its way,
+     * and the receiver gets the first messages of a burst sooner. */
+    size_t take = b->queued.len;
+    if (take > b->cfg.max_request_bytes && b->nends && !last_chance) {
+        size_t k = 0;
+        while (k + 1 < b->nends && b->ends[k + 1] <= b->cfg.max_request_bytes) k++;
+        take = b->ends[k];
+    }
     const char *type = "";
     if (b->terminate_pending) {
         b->terminate_pending = 0;
@@ -359,11 +389,24 @@ static int build_body(xw_bosh *b, slot *s) {
     if (rc) return rc;
     if (!b->queued.len) return xw_buf_append_str(&s->body, "/>");
     rc = xw_buf_append(&s->body, ">", 1);
-    if (!rc) rc = xw_buf_append(&s->body, b->queued.data, b->queued.len);
+    if (!rc) rc = xw_buf_append(&s->body, b->queued.data, take);
     if (!rc) rc = xw_buf_append_str(&s->body, "</body>");
-    b->consumed_bytes += b->queued.len;
-    xw_buf_scrub(&b->queued); /* the bytes live on in the request only */
-    return rc;
+    if (rc) return rc;
+    b->consumed_bytes += take;
+    if (take == b->queued.len) {
+        xw_buf_scrub(&b->queued); /* the bytes live on in the request only */
+        b->nends = 0;
+        return XW_OK;
+    }
+    size_t left = b->queued.len - take;
+    memmove(b->queued.data, b->queued.data + take, left);
+    memset(b->queued.data + left, 0, take);
+    b->queued.len = left;
+    size_t k = 0;
+    while (b->ends[k] <= take) k++;
+    for (size_t i = k; i < b->nends; i++) b->ends[i - k] = b->ends[i] - take;
+    b->nends -= k;
+    return XW_OK;
 }
 
 static int hand_out(xw_bosh *b, slot *s, double now_ms, xw_bosh_request *out) {

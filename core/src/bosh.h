@@ -29,6 +29,7 @@ typedef struct xw_bosh_config {
     unsigned backoff_base_ms;
     unsigned backoff_max_ms;
     size_t max_queued_bytes; /* payload waiting for the window to open */
+    size_t max_request_bytes; /* payload one request carries, whole elements (at least one) */
     unsigned request_gap_ms; /* least time between a request and the next while it is unanswered */
 } xw_bosh_config;
 

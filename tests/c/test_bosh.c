@@ -514,6 +514,64 @@ static void test_request_gap_known_arrival(void) {
     teardown(&h);
 }
 
+/* A queue bigger than max_request_bytes (64 KiB) goes out over several
+ * requests of whole elements, in order, so the server routes one while
+ * the next travels; an element bigger than that goes alone; a terminate
+ * takes everything left (the page may be going). XEP-0124 §8: each body
+ * carries complete stanzas. */
+static void test_large_queue_split(void) {
+    harness h;
+    setup(&h, 3);
+    create(&h);
+    double held, rid;
+    static char body[300 * 1024], el[100 * 1024];
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    for (int i = 0; i < 10; i++) {
+        int n = snprintf(el, sizeof el, "<message xmlns='jabber:client' id='e%d'><body>", i);
+        size_t size = i == 5 ? 90 * 1024 : 20 * 1024; /* e5 alone is over the cap */
+        memset(el + n, 'x', size - (size_t)n - 18);
+        memcpy(el + size - 18, "</body></message>", 18);
+        CHECK(xw_bosh_queue(h.b, el, size - 1) == 0, "queue e%d", i);
+    }
+    int next = 0, requests = 0, whole = 1, small = 1;
+    for (int round = 0; round < 40 && next < 10; round++) {
+        while (take(&h, &rid, body, sizeof body)) {
+            requests++;
+            char *p = body;
+            int ids = 0;
+            while ((p = strstr(p, " id='e")) != NULL) {
+                whole &= atoi(p + 6) == next;
+                next++;
+                ids++;
+                p += 6;
+            }
+            whole &= ids == 0 || (strstr(body, "</message></body>") != NULL);
+            small &= strlen(body) <= 64 * 1024 + 200 || ids == 1;
+            answer(&h, held, "<body xmlns='http://jabber.org/protocol/httpbind'/>");
+            held = rid;
+        }
+    }
+    CHECK(next == 10 && whole, "every element went out once, whole and in order (%d)", next);
+    CHECK(small && requests >= 5, "in requests of at most 64 KiB, but for the one bigger element (%d requests)", requests);
+    teardown(&h);
+
+    /* A terminate takes all that is left at once. */
+    setup(&h, 3);
+    create(&h);
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    for (int i = 0; i < 5; i++) {
+        int n = snprintf(el, sizeof el, "<message xmlns='jabber:client' id='t%d'><body>", i);
+        memset(el + n, 'x', 20 * 1024 - (size_t)n - 18);
+        memcpy(el + 20 * 1024 - 18, "</body></message>", 18);
+        CHECK(xw_bosh_queue(h.b, el, 20 * 1024 - 1) == 0, "queue t%d", i);
+    }
+    CHECK(xw_bosh_terminate(h.b, NULL, 0) == 0, "terminate");
+    CHECK(take(&h, &rid, body, sizeof body) && strstr(body, "type='terminate'") && strstr(body, "id='t0'") &&
+              strstr(body, "id='t4'"),
+          "XEP-0124 §13: the terminate request carries everything left");
+    teardown(&h);
+}
+
 /* XEP-0124 §9: request acknowledgements from a server that offers them,
  * response acknowledgements to it, and its reports of lost answers. */
 static void test_acks(void) {
@@ -576,6 +634,7 @@ static void test_acks(void) {
 int main(void) {
     test_request_gap();
     test_request_gap_known_arrival();
+    test_large_queue_split();
     test_polling_session();
     test_pause();
     test_session_creation();
