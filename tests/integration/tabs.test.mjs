@@ -25,7 +25,7 @@ before(async () => {
   server = await startEjabberd();
   // One account per test and kind: a test's browser closed at its end may
   // leave a session behind until the server's inactivity timeout.
-  await Promise.all(['alice0', 'alice1', 'bob', 'carol0', 'carol1', 'dave0', 'dave1', 'erin', 'frank', 'gina', 'hank', 'mallory'].map((u) => server.register(u, `${u}-pw`)));
+  await Promise.all(['alice0', 'alice1', 'bob', 'carol0', 'carol1', 'dave0', 'dave1', 'erin', 'frank', 'gina', 'hank', 'ivy', 'mallory'].map((u) => server.register(u, `${u}-pw`)));
   // dave and bob see each other's presence (RFC 6121 §3): bob sees dave go.
   for (const [u, c] of [['dave0', 'bob'], ['bob', 'dave0'], ['dave1', 'bob'], ['bob', 'dave1']]) {
     await server.ctl('add_rosteritem', u, 'localhost', c, 'localhost', c, 'friends', 'both');
@@ -326,6 +326,30 @@ test('RFC 6120 §13.12: a stranger\'s stanza past a limit, and odd payloads, sen
   } finally {
     await browser.close();
     await mallory.close();
+  }
+});
+
+test('a burst of 5,000 from a shared tab, past the 1 MiB request queue (RFC 6120 §10.1, in order): bob gets each once and in order, with no error, and the other tab shows each as sent', async () => {
+  const browser = await launchBrowser();
+  const bob = await bobClient();
+  const N = 5000;
+  const got = [];
+  bob.on('message', (m) => { if (m.body?.startsWith('burst ')) got.push(Number(m.body.slice(6))); });
+  try {
+    const [sender, other] = [await openTab(browser, 'ivy'), await openTab(browser, 'ivy')];
+    for (const page of [sender, other]) assert.equal((await online(page)).error, undefined, 'online');
+    await sender.evaluate(({ n, to }) => {
+      for (let i = 0; i < n; i++) window.client.sendMessage({ to, body: `burst ${i}` });
+    }, { n: N, to: `bob@${server.domain}` });
+    await waitUntil(() => got.length >= N, 60000, `bob got ${got.length} of ${N}`);
+    await new Promise((r) => setTimeout(r, 300)); // nothing more, twice or late
+    assert.equal(got.length, N, 'each once');
+    assert.ok(got.every((v, i) => v === i), 'in the order sent');
+    await waitUntil(() => other.evaluate((n) => window.log.messages.filter((m) => m.outgoing).length >= n, N), 30000, 'the other tab shows them');
+    for (const page of [sender, other]) assert.deepEqual(await page.evaluate(() => window.log.errors), [], 'no error event');
+  } finally {
+    await bob.disconnect();
+    await browser.close();
   }
 });
 
