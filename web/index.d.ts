@@ -35,7 +35,10 @@ export interface ClientOptions {
   /** Default IQ timeout in ms (default 30000). */
   iqTimeoutMs?: number;
   /** Per-stanza limits. A stanza past one is skipped with an 'error' event (condition 'policy-violation',
-   * with `from` and `limit`), and the session goes on. Largest stanza as received, in bytes (default 1 MiB). */
+   * with `from` and `limit`), and the session goes on. Largest stanza as received, in bytes (default 1 MiB).
+   * It protects from peers: an IQ from our own server or account (no `from`, or `from` our bare JID or
+   * our server's domain, which peers cannot forge: RFC 6120 §8.1.2.1, RFC 6121 §2.1.6), such as a large
+   * roster, is bounded by maxBodyBytes only; messages (carbons and archive results too) keep the limit. */
   maxStanzaBytes?: number;
   /** Largest HTTP response (default 8 MiB): past it the session ends with a terminate request and
    * 'policy-violation', and the client logs in again as after any lost session. */

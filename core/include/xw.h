@@ -165,7 +165,12 @@ void xw_client_free(xw_client *c);
  *                  per-stanza limits (1 MiB as received, nesting 256, 256
  *                  attributes per element, 64 KiB per attribute): a stanza
  *                  past one is skipped with an "error" event naming its
- *                  sender and the limit, and the session goes on
+ *                  sender and the limit, and the session goes on.
+ *                  max_stanza_bytes protects from peers, so it does not
+ *                  bound an IQ our own server or account sends (no 'from',
+ *                  or 'from' our bare JID or our server's domain, which
+ *                  peers cannot forge: RFC 6120 §8.1.2.1, RFC 6121
+ *                  §2.1.6), e.g. a large roster: max_body_bytes does
  *   max_body_bytes one HTTP answer (8 MiB): past it the session ends with
  *                  a terminate and "policy-violation", and a new login
  *                  follows as after any lost session

@@ -643,6 +643,23 @@ static void backoff(xw_bosh *b, slot *s, double now_ms) {
     s->deadline = now_ms + xw_backoff_ms(b->cfg.backoff_base_ms, b->cfg.backoff_max_ms, s->failures);
 }
 
+/* Copies an answer into its slot in a block of exactly its size: growing
+ * by doubling would hold up to twice a large answer (a 1 MB roster). */
+static int keep_response(xw_buf *r, const char *body, size_t len) {
+    if (len == SIZE_MAX) return XW_ERR_NOMEM;
+    if (r->cap < len + 1) {
+        char *fresh = malloc(len + 1);
+        if (!fresh) return XW_ERR_NOMEM;
+        free(r->data);
+        r->data = fresh;
+        r->cap = len + 1;
+    }
+    if (len) memcpy(r->data, body, len);
+    r->data[len] = '\0'; /* an xw_buf's bytes always end with a NUL */
+    r->len = len;
+    return XW_OK;
+}
+
 void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, size_t len, double now_ms) {
     if (b->state == XW_BOSH_IDLE || b->state == XW_BOSH_CLOSED) return;
     slot *s = slot_for_rid(b, (uint64_t)rid);
@@ -665,8 +682,7 @@ void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, 
         }
         return;
     }
-    xw_buf_clear(&s->response);
-    if (xw_buf_append(&s->response, body, len)) {
+    if (keep_response(&s->response, body, len)) {
         set_condition(b, "internal-error", "out of memory");
         return;
     }

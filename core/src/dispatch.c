@@ -19,9 +19,13 @@ static int copy_or_null(char **dst, const char *src) {
 
 static int add(xw_dispatch *d, const xw_handler *proto, const char *name, const char *ns, const char *type,
                const char *child, const char *child_ns) {
-    xw_handler *grown = realloc(d->v, (d->n + 1) * sizeof *grown);
-    if (!grown) return XW_ERR_NOMEM;
-    d->v = grown;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 32;
+        xw_handler *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(d->v, cap * sizeof *grown) : NULL;
+        if (!grown) return XW_ERR_NOMEM;
+        d->v = grown;
+        d->cap = cap;
+    }
     xw_handler h = *proto;
     int rc = copy_or_null(&h.name, name);
     if (!rc) rc = copy_or_null(&h.ns, ns);

@@ -31,7 +31,7 @@ typedef struct xw_handler {
 
 typedef struct xw_dispatch {
     xw_handler *v;
-    size_t n;
+    size_t n, cap; /* cap doubles, as every module adds handlers one by one */
     int next_app_id;
 } xw_dispatch;
 

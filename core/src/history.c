@@ -25,7 +25,7 @@ void xw_history_clear(xw_history *h) {
     for (size_t i = 0; i < h->n; i++) query_free(&h->v[i]);
     free(h->v);
     h->v = NULL;
-    h->n = 0;
+    h->n = h->cap = 0;
 }
 
 static long by_token(const xw_history *h, int token) {
@@ -120,13 +120,19 @@ int xw_client_history(xw_client *c, const char *with, const char *before, unsign
     q.queryid = xw_client_new_id(c);
     q.archive = room ? xw_strdup(room->jid) : NULL;
     q.max = max;
-    xw_history_query *grown = realloc(c->history.v, (c->history.n + 1) * sizeof *grown);
-    if (!q.queryid || (room && !q.archive) || !grown) {
-        if (grown) c->history.v = grown;
+    xw_history *h = &c->history;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 4;
+        xw_history_query *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(h->v, cap * sizeof *grown) : NULL;
+        if (grown) {
+            h->v = grown;
+            h->cap = cap;
+        }
+    }
+    if (!q.queryid || (room && !q.archive) || h->n == h->cap) {
         query_free(&q);
         return XW_ERR_NOMEM;
     }
-    c->history.v = grown;
     xw_node *query = NULL;
     int rc = xw_mam_build_query(&query, q.queryid, room ? NULL : with, NULL, before ? before : "", NULL, max);
     if (!rc) rc = xw_session_iq(c, "set", q.archive, query, 0, page_done, 1);

@@ -16,7 +16,7 @@ typedef struct xw_history_query {
 
 typedef struct xw_history {
     xw_history_query *v;
-    size_t n;
+    size_t n, cap; /* cap doubles: a realloc per query grew the wasm heap by the whole list */
 } xw_history;
 
 typedef struct xw_client xw_client;

@@ -8,9 +8,13 @@
 
 xw_iq *xw_iq_track(xw_iq_table *t, const char *id, const char *to, xw_iq_fn done, int token, double deadline) {
     if (t->n >= t->max) return NULL;
-    xw_iq *grown = realloc(t->v, (t->n + 1) * sizeof *grown);
-    if (!grown) return NULL;
-    t->v = grown;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        xw_iq *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(t->v, cap * sizeof *grown) : NULL;
+        if (!grown) return NULL;
+        t->v = grown;
+        t->cap = cap;
+    }
     xw_iq *q = &t->v[t->n];
     q->id = xw_strdup(id);
     q->to = to ? xw_strdup(to) : NULL;
@@ -71,4 +75,5 @@ void xw_iq_free(xw_iq_table *t) {
     xw_iq_clear(t);
     free(t->v);
     t->v = NULL;
+    t->cap = 0;
 }

@@ -25,7 +25,7 @@ typedef struct xw_iq {
 
 typedef struct xw_iq_table {
     xw_iq *v;
-    size_t n;
+    size_t n, cap; /* cap doubles: a realloc per request grew the wasm heap by the whole table */
     size_t max; /* at most this many awaited at once */
 } xw_iq_table;
 

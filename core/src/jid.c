@@ -16,6 +16,7 @@
  * anywhere, and Unicode space separators in localparts and domainparts. */
 #include "jid.h"
 
+#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,4 +260,118 @@ int xw_jid_equal(const char *a, const char *b, int bare_only) {
     xw_jid_free(&ja);
     xw_jid_free(&jb);
     return eq;
+}
+
+int xw_jid_key(const xw_jid *j, xw_buf *out) {
+    if (!j || !j->domain || !out) return XW_ERR_INVALID;
+    int rc = XW_OK;
+    if (j->local) {
+        size_t from = out->len;
+        rc = xw_buf_append_str(out, j->local);
+        for (size_t i = from; !rc && i < out->len; i++) out->data[i] = (char)ascii_lower((unsigned char)out->data[i]);
+        if (!rc) rc = xw_buf_append(out, "@", 1);
+    }
+    if (!rc) rc = xw_buf_append_str(out, j->domain);
+    if (!rc && j->resource) {
+        rc = xw_buf_append(out, "/", 1);
+        if (!rc) rc = xw_buf_append_str(out, j->resource);
+    }
+    return rc;
+}
+
+int xw_jid_key_str(const char *s, xw_buf *out) {
+    xw_jid j;
+    int rc = s ? xw_jid_parse(s, strlen(s), &j) : XW_ERR_JID;
+    if (rc) return rc;
+    rc = xw_jid_key(&j, out);
+    xw_jid_free(&j);
+    return rc;
+}
+
+/* ------------------------------------------------------------ index */
+
+static size_t key_hash(const xw_jid_index *ix, const char *key) {
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, (const unsigned char *)key, strlen(key), ix->hash_key);
+    size_t v = 0;
+    for (size_t b = 0; b < sizeof v && b < sizeof h; b++) v |= (size_t)h[b] << (8 * b);
+    return v;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static size_t slot_of(const xw_jid_index *ix, const char *key, size_t hash, size_t *probes) {
+    size_t mask = ix->cap - 1, i = hash & mask, looked = 1;
+    while (ix->slots[i].key && (ix->slots[i].hash != hash || strcmp(ix->slots[i].key, key) != 0)) {
+        i = (i + 1) & mask;
+        looked++;
+    }
+    if (probes) *probes = looked;
+    return i;
+}
+
+long xw_jid_index_find(const xw_jid_index *ix, const char *key) {
+    if (!ix->n || !key) return -1;
+    size_t i = slot_of(ix, key, key_hash(ix, key), NULL);
+    return ix->slots[i].key ? (long)ix->slots[i].at : -1;
+}
+
+size_t xw_jid_index_probes(const xw_jid_index *ix, const char *key) {
+    size_t probes = 0;
+    if (ix->cap && key) slot_of(ix, key, key_hash(ix, key), &probes);
+    return probes;
+}
+
+/* Moves every entry into a table of cap slots (a power of two). */
+static int rehash(xw_jid_index *ix, size_t cap) {
+    xw_jid_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots) return XW_ERR_NOMEM;
+    if (!ix->slots) xw_random_bytes(ix->hash_key, sizeof ix->hash_key);
+    xw_jid_index grown = *ix;
+    grown.slots = slots;
+    grown.cap = cap;
+    for (size_t i = 0; i < ix->cap; i++)
+        if (ix->slots[i].key) slots[slot_of(&grown, ix->slots[i].key, ix->slots[i].hash, NULL)] = ix->slots[i];
+    free(ix->slots);
+    *ix = grown;
+    return XW_OK;
+}
+
+int xw_jid_index_put(xw_jid_index *ix, const char *key, size_t at) {
+    if (!ix->cap && rehash(ix, 16)) return XW_ERR_NOMEM;
+    size_t hash = key_hash(ix, key);
+    size_t i = slot_of(ix, key, hash, NULL);
+    if (!ix->slots[i].key) {
+        /* A new key: at most half full, so a probe sequence stays short. */
+        if ((ix->n + 1) * 2 > ix->cap) {
+            if (ix->cap > SIZE_MAX / 4 / sizeof *ix->slots || rehash(ix, ix->cap * 2)) return XW_ERR_NOMEM;
+            i = slot_of(ix, key, hash, NULL);
+        }
+        ix->n++;
+    }
+    ix->slots[i].key = key;
+    ix->slots[i].hash = hash;
+    ix->slots[i].at = at;
+    return XW_OK;
+}
+
+void xw_jid_index_remove(xw_jid_index *ix, const char *key) {
+    if (!ix->n || !key) return;
+    size_t mask = ix->cap - 1, hole = slot_of(ix, key, key_hash(ix, key), NULL);
+    if (!ix->slots[hole].key) return;
+    /* Backward shift: each later entry of the run whose home is not
+     * between the hole and itself moves into the hole. */
+    for (size_t i = (hole + 1) & mask; ix->slots[i].key; i = (i + 1) & mask) {
+        size_t home = ix->slots[i].hash & mask;
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
+            ix->slots[hole] = ix->slots[i];
+            hole = i;
+        }
+    }
+    memset(&ix->slots[hole], 0, sizeof ix->slots[hole]);
+    ix->n--;
+}
+
+void xw_jid_index_free(xw_jid_index *ix) {
+    free(ix->slots);
+    memset(ix, 0, sizeof *ix);
 }

@@ -44,4 +44,45 @@ XW_MUST_CHECK int xw_jid_full(const xw_jid *j, xw_buf *out);
  * case folded (other code points exactly); the resourcepart exactly. */
 int xw_jid_equal(const char *a, const char *b, int bare_only);
 
+/* Appends j's comparison key to out: two valid JIDs have the same key
+ * exactly when xw_jid_equal(a, b, 0) holds. It is the localpart with ASCII
+ * folded, '@', the domainpart as parsed, then '/' and the resourcepart as
+ * they are (no part may hold the separator before it, so it is
+ * unambiguous). XW_ERR_INVALID when j has no domain, XW_ERR_NOMEM on OOM. */
+XW_MUST_CHECK int xw_jid_key(const xw_jid *j, xw_buf *out);
+/* The same for a JID string; XW_ERR_JID when s is NULL or not a JID. */
+XW_MUST_CHECK int xw_jid_key_str(const char *s, xw_buf *out);
+
+/* An index from JID keys (xw_jid_key) to positions in the caller's array,
+ * so a lookup costs a hash and about one string compare instead of a scan
+ * that parses every JID held. Open addressing with linear probing, at most
+ * half full; removal shifts entries back (no tombstones). Keys are
+ * borrowed: each must stay alive, unchanged, while it is in the index. */
+typedef struct xw_jid_slot {
+    const char *key; /* NULL: empty */
+    size_t hash;
+    size_t at;
+} xw_jid_slot;
+
+typedef struct xw_jid_index {
+    xw_jid_slot *slots;
+    size_t cap; /* 0 or a power of two */
+    size_t n;
+    /* SipHash key, drawn when the slots are first made: JIDs a peer picks
+     * cannot be made to collide. */
+    unsigned char hash_key[16];
+} xw_jid_index;
+
+/* The position stored for key, or -1. */
+long xw_jid_index_find(const xw_jid_index *ix, const char *key);
+/* Stores key at position at, replacing the position of an equal key
+ * already there (the new key pointer is kept). XW_ERR_NOMEM on OOM, when
+ * the index is unchanged. */
+XW_MUST_CHECK int xw_jid_index_put(xw_jid_index *ix, const char *key, size_t at);
+/* Forgets key; nothing when it is not there. */
+void xw_jid_index_remove(xw_jid_index *ix, const char *key);
+/* Slots looked at to find key (present or not): what a lookup costs. */
+size_t xw_jid_index_probes(const xw_jid_index *ix, const char *key);
+void xw_jid_index_free(xw_jid_index *ix);
+
 #endif

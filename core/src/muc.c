@@ -42,6 +42,28 @@ xw_room *xw_muc_find(xw_muc *m, const char *room_jid) {
     return NULL;
 }
 
+/* Room for one more occupant of r. */
+static int reserve_occupant(xw_room *r) {
+    if (r->n < r->cap) return XW_OK;
+    size_t cap = r->cap ? r->cap * 2 : 8;
+    xw_occupant *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(r->occupants, cap * sizeof *grown) : NULL;
+    if (!grown) return XW_ERR_NOMEM;
+    r->occupants = grown;
+    r->cap = cap;
+    return XW_OK;
+}
+
+/* Room for one more room in m (pointers into m->rooms move). */
+static int reserve_room(xw_muc *m) {
+    if (m->n < m->cap) return XW_OK;
+    size_t cap = m->cap ? m->cap * 2 : 4;
+    xw_room *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(m->rooms, cap * sizeof *grown) : NULL;
+    if (!grown) return XW_ERR_NOMEM;
+    m->rooms = grown;
+    m->cap = cap;
+    return XW_OK;
+}
+
 static void drop_room(xw_muc *m, xw_room *r) {
     room_free(r);
     *r = m->rooms[--m->n];
@@ -87,10 +109,8 @@ static const xw_occupant *set_occupant(xw_room *r, const char *nick, const xw_no
     size_t at = 0;
     while (at < r->n && strcmp(r->occupants[at].nick, nick) != 0) at++;
     if (at == r->n) {
-        xw_occupant *grown = realloc(r->occupants, (r->n + 1) * sizeof *grown);
-        if (!grown) return NULL;
-        r->occupants = grown;
-        memset(&r->occupants[r->n++], 0, sizeof *grown);
+        if (reserve_occupant(r)) return NULL;
+        memset(&r->occupants[r->n++], 0, sizeof *r->occupants);
     }
     xw_occupant o = {0};
     const char *jid = item ? xw_node_attr(item, "jid") : NULL;
@@ -276,9 +296,7 @@ int xw_client_join(xw_client *c, const char *room, const char *nick, const char 
         return XW_OK;
     }
     if (!r) {
-        xw_room *grown = realloc(c->muc.rooms, (c->muc.n + 1) * sizeof *grown);
-        if (!grown) return XW_ERR_NOMEM;
-        c->muc.rooms = grown;
+        if (reserve_room(&c->muc)) return XW_ERR_NOMEM;
         r = &c->muc.rooms[c->muc.n++];
         memset(r, 0, sizeof *r);
         r->jid = xw_strdup(room);
@@ -365,12 +383,7 @@ int xw_muc_restore(xw_muc *m, const xw_node *saved) {
     int rc = XW_OK;
     for (const xw_node *rn = xw_node_child(saved, "room", saved->ns); !rc && rn; rn = xw_node_next_named(rn, "room", saved->ns)) {
         if (!xw_node_attr(rn, "jid") || !xw_node_attr(rn, "nick")) continue;
-        xw_room *grown = realloc(fresh.rooms, (fresh.n + 1) * sizeof *grown);
-        if (!grown) {
-            rc = XW_ERR_NOMEM;
-            break;
-        }
-        fresh.rooms = grown;
+        if ((rc = reserve_room(&fresh))) break;
         xw_room *r = &fresh.rooms[fresh.n++];
         memset(r, 0, sizeof *r);
         const char *hist = xw_node_attr(rn, "history");
@@ -382,12 +395,7 @@ int xw_muc_restore(xw_muc *m, const xw_node *saved) {
         if (!r->jid || !r->nick) rc = XW_ERR_NOMEM;
         for (const xw_node *on = xw_node_child(rn, "occupant", saved->ns); !rc && on;
              on = xw_node_next_named(on, "occupant", saved->ns)) {
-            xw_occupant *og = realloc(r->occupants, (r->n + 1) * sizeof *og);
-            if (!og) {
-                rc = XW_ERR_NOMEM;
-                break;
-            }
-            r->occupants = og;
+            if ((rc = reserve_occupant(r))) break;
             xw_occupant *o = &r->occupants[r->n++];
             memset(o, 0, sizeof *o);
             o->nick = xw_node_attr_dup(on, "nick");

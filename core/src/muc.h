@@ -31,12 +31,12 @@ typedef struct xw_room {
     int joined;         /* our own presence came back (status 110) */
     char *subject;
     xw_occupant *occupants;
-    size_t n;
+    size_t n, cap;      /* cap doubles: a realloc per occupant grew the wasm heap by the whole array */
 } xw_room;
 
 typedef struct xw_muc {
     xw_room *rooms;
-    size_t n;
+    size_t n, cap;
 } xw_muc;
 
 typedef struct xw_client xw_client;

@@ -23,6 +23,7 @@ static void contact_free(xw_contact_presence *cp) {
     for (size_t i = 0; i < cp->nres; i++) res_free(&cp->res[i]);
     free(cp->res);
     free(cp->bare);
+    free(cp->key);
     memset(cp, 0, sizeof *cp);
 }
 
@@ -30,7 +31,8 @@ void xw_presence_clear_contacts(xw_presence *p) {
     for (size_t i = 0; i < p->n; i++) contact_free(&p->v[i]);
     free(p->v);
     p->v = NULL;
-    p->n = 0;
+    p->n = p->cap = 0;
+    xw_jid_index_free(&p->index);
 }
 
 void xw_presence_free(xw_presence *p) {
@@ -40,10 +42,42 @@ void xw_presence_free(xw_presence *p) {
     memset(p, 0, sizeof *p);
 }
 
+/* What the index holds for a contact. */
+static const char *contact_key(const xw_contact_presence *cp) { return cp->key ? cp->key : cp->bare; }
+
+static xw_contact_presence *by_key(const xw_presence *p, const char *key) {
+    long at = xw_jid_index_find(&p->index, key);
+    return at < 0 ? NULL : &p->v[at];
+}
+
+/* The contact whose bare JID equals bare (xw_jid_equal), or NULL. */
 static xw_contact_presence *find(const xw_presence *p, const char *bare) {
-    for (size_t i = 0; bare && i < p->n; i++)
-        if (xw_jid_equal(p->v[i].bare, bare, 0)) return &p->v[i];
-    return NULL;
+    xw_buf key = {0};
+    xw_contact_presence *cp = p->n && !xw_jid_key_str(bare, &key) ? by_key(p, key.data) : NULL;
+    xw_buf_free(&key);
+    return cp;
+}
+
+/* Room for one more contact at the end of p->v. */
+static int reserve_contact(xw_presence *p) {
+    if (p->n < p->cap) return XW_OK;
+    size_t cap = p->cap ? p->cap * 2 : 16;
+    xw_contact_presence *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(p->v, cap * sizeof *grown) : NULL;
+    if (!grown) return XW_ERR_NOMEM;
+    p->v = grown;
+    p->cap = cap;
+    return XW_OK;
+}
+
+/* Room for one more resource of cp: most contacts have one or two. */
+static int reserve_resource(xw_contact_presence *cp) {
+    if (cp->nres < cp->res_cap) return XW_OK;
+    size_t cap = cp->res_cap ? cp->res_cap * 2 : 1;
+    xw_resource_presence *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(cp->res, cap * sizeof *grown) : NULL;
+    if (!grown) return XW_ERR_NOMEM;
+    cp->res = grown;
+    cp->res_cap = cap;
+    return XW_OK;
 }
 
 /* RFC 6121 §4.7.2.1: the more available show first. */
@@ -95,10 +129,17 @@ static char *child_text(const xw_node *st, const char *name) { return xw_node_te
 
 /* Takes an available or unavailable presence into the table. */
 static int update(xw_presence *p, const xw_jid *from, int available, const xw_node *st) {
-    xw_buf bare = {0};
+    xw_buf bare = {0}, key = {0};
+    xw_jid bare_jid = *from;
+    bare_jid.resource = NULL;
     int rc = xw_jid_bare(from, &bare);
-    if (rc) return rc;
-    xw_contact_presence *cp = find(p, bare.data);
+    if (!rc) rc = xw_jid_key(&bare_jid, &key);
+    if (rc) {
+        xw_buf_free(&bare);
+        xw_buf_free(&key);
+        return rc;
+    }
+    xw_contact_presence *cp = p->n ? by_key(p, key.data) : NULL;
     const char *resource = from->resource ? from->resource : "";
     size_t at = 0;
     while (cp && at < cp->nres && strcmp(cp->res[at].resource, resource) != 0) at++;
@@ -108,24 +149,31 @@ static int update(xw_presence *p, const xw_jid *from, int available, const xw_no
             cp->res[at] = cp->res[--cp->nres];
         }
         xw_buf_free(&bare);
+        xw_buf_free(&key);
         return XW_OK;
     }
     if (!cp) {
-        xw_contact_presence *grown = realloc(p->v, (p->n + 1) * sizeof *grown);
-        if (!grown) {
-            xw_buf_free(&bare);
-            return XW_ERR_NOMEM;
+        rc = reserve_contact(p);
+        if (!rc) {
+            cp = &p->v[p->n];
+            memset(cp, 0, sizeof *cp);
+            cp->bare = xw_buf_take(&bare);
+            /* Most bare JIDs are their own key: only the others keep one. */
+            if (strcmp(key.data, cp->bare) != 0) cp->key = xw_buf_take(&key);
+            rc = xw_jid_index_put(&p->index, contact_key(cp), p->n);
+            if (rc) contact_free(cp);
+            else p->n++;
         }
-        p->v = grown;
-        cp = &p->v[p->n++];
-        memset(cp, 0, sizeof *cp);
-        cp->bare = xw_buf_take(&bare);
+        if (rc) {
+            xw_buf_free(&bare);
+            xw_buf_free(&key);
+            return rc;
+        }
     }
     xw_buf_free(&bare);
+    xw_buf_free(&key);
     if (at == cp->nres) {
-        xw_resource_presence *grown = realloc(cp->res, (cp->nres + 1) * sizeof *grown);
-        if (!grown) return XW_ERR_NOMEM;
-        cp->res = grown;
+        if (reserve_resource(cp)) return XW_ERR_NOMEM;
         memset(&cp->res[cp->nres++], 0, sizeof *cp->res);
     }
     xw_resource_presence r = {0};
@@ -288,22 +336,22 @@ int xw_presence_restore(xw_presence *p, const xw_node *saved) {
          cn = xw_node_next_named(cn, "contact", saved->ns)) {
         const char *bare = xw_node_attr(cn, "jid");
         if (!bare) continue;
-        xw_contact_presence *grown = realloc(fresh.v, (fresh.n + 1) * sizeof *grown);
-        if (!grown) {
-            rc = XW_ERR_NOMEM;
-            break;
-        }
-        fresh.v = grown;
+        if ((rc = reserve_contact(&fresh))) break;
         xw_contact_presence *cp = &fresh.v[fresh.n++];
         memset(cp, 0, sizeof *cp);
         if (!(cp->bare = xw_strdup(bare))) rc = XW_ERR_NOMEM;
+        /* Indexed unless not a JID (then nothing finds it, as before); of
+         * two equal ones the first stays found, as with a scan. */
+        xw_buf key = {0};
+        int bad = rc ? rc : xw_jid_key_str(bare, &key);
+        if (bad == XW_ERR_NOMEM) rc = bad;
+        if (!bad && !by_key(&fresh, key.data)) {
+            if (strcmp(key.data, cp->bare) != 0) cp->key = xw_buf_take(&key);
+            rc = xw_jid_index_put(&fresh.index, contact_key(cp), fresh.n - 1);
+        }
+        xw_buf_free(&key);
         for (const xw_node *rn = xw_node_child(cn, "res", saved->ns); !rc && rn; rn = xw_node_next_named(rn, "res", saved->ns)) {
-            xw_resource_presence *rg = realloc(cp->res, (cp->nres + 1) * sizeof *rg);
-            if (!rg) {
-                rc = XW_ERR_NOMEM;
-                break;
-            }
-            cp->res = rg;
+            if ((rc = reserve_resource(cp))) break;
             xw_resource_presence *r = &cp->res[cp->nres++];
             memset(r, 0, sizeof *r);
             r->resource = xw_node_attr_dup(rn, "resource");

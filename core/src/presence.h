@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "events.h"
+#include "jid.h"
 #include "util.h"
 #include "xml.h"
 
@@ -24,13 +25,15 @@ typedef struct xw_resource_presence {
 
 typedef struct xw_contact_presence {
     char *bare;
+    char *key;          /* bare's comparison key (xw_jid_key) when it is not bare itself */
     xw_resource_presence *res;
-    size_t nres;
+    size_t nres, res_cap;
 } xw_contact_presence;
 
 typedef struct xw_presence {
     xw_contact_presence *v;
-    size_t n;
+    size_t n, cap;      /* cap doubles: a realloc per contact grew the wasm heap by the whole array */
+    xw_jid_index index; /* each contact's key (or bare) -> its position in v; a bare that is no JID is not in it */
     unsigned long seq;
     /* Ours. */
     char *show, *status;

@@ -11,9 +11,9 @@
 static void item_free(xw_roster_item *it) {
     free(it->jid);
     free(it->name);
-    free(it->subscription);
     for (size_t i = 0; i < it->ngroups; i++) free(it->groups[i]);
     free(it->groups);
+    free(it->key);
     memset(it, 0, sizeof *it);
 }
 
@@ -21,13 +21,19 @@ void xw_roster_free(xw_roster *r) {
     for (size_t i = 0; i < r->n; i++) item_free(&r->items[i]);
     free(r->items);
     free(r->ver);
+    xw_jid_index_free(&r->index);
     memset(r, 0, sizeof *r);
 }
 
+/* What the index holds for an item. */
+static const char *item_key(const xw_roster_item *it) { return it->key ? it->key : it->jid; }
+
+/* The position of the item whose JID equals bare (xw_jid_equal), or -1. */
 static long find(const xw_roster *r, const char *bare) {
-    for (size_t i = 0; bare && i < r->n; i++)
-        if (xw_jid_equal(r->items[i].jid, bare, 0)) return (long)i;
-    return -1;
+    xw_buf key = {0};
+    long at = r->n && !xw_jid_key_str(bare, &key) ? xw_jid_index_find(&r->index, key.data) : -1;
+    xw_buf_free(&key);
+    return at;
 }
 
 const xw_roster_item *xw_roster_find(const xw_roster *r, const char *bare_jid) {
@@ -51,44 +57,74 @@ int xw_roster_apply(xw_roster *r, const xw_node *node) {
     const char *jid = xw_node_attr(node, "jid");
     xw_jid parsed;
     if (!jid || xw_jid_parse(jid, strlen(jid), &parsed)) return XW_ERR_JID;
+    xw_buf key = {0};
+    int rc = xw_jid_key(&parsed, &key);
     xw_jid_free(&parsed);
+    if (rc) {
+        xw_buf_free(&key);
+        return rc;
+    }
     const char *sub = known_subscription(xw_node_attr(node, "subscription"));
-    long at = find(r, jid);
+    long at = r->n ? xw_jid_index_find(&r->index, key.data) : -1;
     if (!strcmp(sub, "remove")) {
         if (at >= 0) {
+            /* The last item fills the hole: its index entry follows it. */
+            xw_jid_index_remove(&r->index, item_key(&r->items[at]));
             item_free(&r->items[at]);
-            r->items[at] = r->items[--r->n];
+            if ((size_t)at != --r->n) {
+                r->items[at] = r->items[r->n];
+                rc = xw_jid_index_put(&r->index, item_key(&r->items[at]), (size_t)at); /* held: cannot fail */
+            }
         }
-        return XW_OK;
+        xw_buf_free(&key);
+        return rc;
     }
     xw_roster_item it = {0};
     const char *name = xw_node_attr(node, "name");
     const char *ask = xw_node_attr(node, "ask");
     it.jid = xw_strdup(jid);
     it.name = name ? xw_strdup(name) : NULL;
-    it.subscription = xw_strdup(sub);
+    it.subscription = sub;
     it.ask = ask && !strcmp(ask, "subscribe");
-    int rc = it.jid && it.subscription && (!name || it.name) ? XW_OK : XW_ERR_NOMEM;
+    /* Most JIDs are their own key: only the others keep one. */
+    if (strcmp(key.data, jid) != 0) it.key = xw_buf_take(&key);
+    rc = it.jid && (!name || it.name) ? XW_OK : XW_ERR_NOMEM;
+    xw_buf_free(&key);
     for (const xw_node *g = xw_node_child(node, "group", node->ns); !rc && g; g = xw_node_next_named(g, "group", node->ns)) {
+        if (it.ngroups == it.groups_cap) {
+            size_t cap = it.groups_cap ? it.groups_cap * 2 : 1;
+            char **grown = realloc(it.groups, cap * sizeof *grown);
+            if (!grown) {
+                rc = XW_ERR_NOMEM;
+                break;
+            }
+            it.groups = grown;
+            it.groups_cap = cap;
+        }
         xw_buf text = {0};
-        char **grown = realloc(it.groups, (it.ngroups + 1) * sizeof *grown);
-        rc = grown ? xw_node_text(g, &text) : XW_ERR_NOMEM;
-        if (grown) it.groups = grown;
+        rc = xw_node_text(g, &text);
         if (!rc) it.groups[it.ngroups++] = xw_buf_take(&text);
         xw_buf_free(&text);
     }
-    if (!rc && at < 0) {
-        xw_roster_item *grown = realloc(r->items, (r->n + 1) * sizeof *grown);
+    if (!rc && at < 0 && r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        xw_roster_item *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(r->items, cap * sizeof *grown) : NULL;
         if (!grown) rc = XW_ERR_NOMEM;
         else {
             r->items = grown;
-            at = (long)r->n++;
-            memset(&r->items[at], 0, sizeof r->items[at]);
+            r->cap = cap;
         }
     }
+    /* A new item is added to the index; a replaced one's entry (an equal
+     * key) takes the new item's string, before the old one is freed. */
+    if (!rc) rc = xw_jid_index_put(&r->index, item_key(&it), at < 0 ? r->n : (size_t)at);
     if (rc) {
         item_free(&it);
         return rc;
+    }
+    if (at < 0) {
+        at = (long)r->n++;
+        memset(&r->items[at], 0, sizeof r->items[at]);
     }
     item_free(&r->items[at]);
     r->items[at] = it;
@@ -108,6 +144,17 @@ static void item_json(const xw_roster_item *it, xw_json *j) {
 }
 
 void xw_roster_items_json(const xw_roster *r, xw_json *j) {
+    /* Room for all of it at once (exact unless a string needs escapes):
+     * grown by doubling, the array of a 10,000-item roster (1 MB) left as
+     * much again behind in the wasm heap. */
+    size_t total = 2;
+    for (size_t i = 0; i < r->n; i++) {
+        const xw_roster_item *it = &r->items[i];
+        total += 41 + strlen(it->jid) + (it->name ? 10 + strlen(it->name) : 0) + strlen(it->subscription) +
+                 (it->ask ? 11 : 0);
+        for (size_t g = 0; g < it->ngroups; g++) total += 3 + strlen(it->groups[g]);
+    }
+    if (!j->rc && xw_buf_reserve(&j->b, total)) j->rc = XW_ERR_NOMEM;
     xw_json_open(j, NULL, '[');
     for (size_t i = 0; i < r->n; i++) item_json(&r->items[i], j);
     xw_json_close(j, ']');

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "events.h"
+#include "jid.h"
 #include "util.h"
 #include "xml.h"
 
@@ -18,15 +19,17 @@
 typedef struct xw_roster_item {
     char *jid;          /* the contact's bare JID */
     char *name;         /* NULL: none */
-    char *subscription; /* "none", "to", "from", "both" (RFC 6121 §2.1.2.5) */
+    const char *subscription; /* "none", "to", "from", "both" (RFC 6121 §2.1.2.5); static */
     int ask;            /* our subscription request is pending (ask='subscribe') */
     char **groups;
-    size_t ngroups;
+    size_t ngroups, groups_cap;
+    char *key;          /* jid's comparison key (xw_jid_key); NULL when it is jid itself, as mostly */
 } xw_roster_item;
 
 typedef struct xw_roster {
     xw_roster_item *items;
-    size_t n;
+    size_t n, cap;      /* cap doubles: a realloc per item grew the wasm heap by the whole array */
+    xw_jid_index index; /* each item's key (or jid) -> its position in items */
     char *ver;          /* the version of what is held, when the server versions */
     int have;           /* a whole roster is held */
 } xw_roster;

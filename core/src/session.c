@@ -634,12 +634,29 @@ int xw_session_on_skip(void *ud, const xw_xml_skipped *sk, double now_ms) {
 
 /* ----------------------------------------------------------- lifetime */
 
+/* RFC 6120 §8.1.2.1, RFC 6121 §2.1.6: an IQ with no 'from', or from our
+ * bare JID or our server's domain, is our own server's or account's
+ * answer (the server stamps 'from' on what peers send, so they cannot
+ * forge these): max_stanza_bytes, which protects us from peers, does not
+ * bound it (a 10,000-item roster is 1.05 MB); max_body_bytes still does.
+ * Messages from our bare JID (carbons, archive results) wrap what a peer
+ * wrote: the limit stays. */
+static int from_own_server(void *ud, const char *name, const char *from) {
+    xw_client *c = ud;
+    if (!name || strcmp(name, "iq") != 0) return 0;
+    return !from || (c->archive_jid && xw_jid_equal(from, c->archive_jid, 0)) ||
+           (c->jid.domain && xw_jid_equal(from, c->jid.domain, 0));
+}
+
 int xw_session_begin(xw_client *c, double now_ms, int create) {
     xw_session *s = &c->s;
     memset(s, 0, sizeof *s);
     s->iqs.max = c->max_pending_iqs;
     c->bosh_cfg.to = c->jid.domain;
-    s->bosh = xw_bosh_new(&c->bosh_cfg, &c->limits, xw_session_on_stanza, xw_session_on_skip, c);
+    xw_xml_limits limits = c->limits; /* copied by the parser */
+    limits.trusted_from = from_own_server;
+    limits.trusted_ud = c;
+    s->bosh = xw_bosh_new(&c->bosh_cfg, &limits, xw_session_on_stanza, xw_session_on_skip, c);
     if (!s->bosh) return XW_ERR_NOMEM;
     int rc = create ? xw_bosh_start(s->bosh, now_ms) : XW_OK;
     if (rc) {

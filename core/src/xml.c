@@ -13,6 +13,9 @@
  * not appear in a URI or an NCName keeps the split unambiguous. */
 #define NS_SEP '\x01'
 
+/* Bytes handed to expat per XML_Parse call (see xw_xml_parser_feed). */
+#define XML_SLICE (16 * 1024)
+
 /* ---------------------------------------------------------------- tree */
 
 xw_node *xw_node_new(const char *name, const char *ns) {
@@ -71,12 +74,16 @@ int xw_node_set_attr_ns(xw_node *n, const char *ns, const char *name, const char
         a->value = v;
         return XW_OK;
     }
-    xw_attr *grown = realloc(n->attrs, (n->nattrs + 1) * sizeof *grown);
-    if (!grown) {
-        free(v);
-        return XW_ERR_NOMEM;
+    if (n->nattrs == n->attrs_cap) {
+        size_t cap = n->attrs_cap ? n->attrs_cap * 2 : 4;
+        xw_attr *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(n->attrs, cap * sizeof *grown) : NULL;
+        if (!grown) {
+            free(v);
+            return XW_ERR_NOMEM;
+        }
+        n->attrs = grown;
+        n->attrs_cap = cap;
     }
-    n->attrs = grown;
     a = &n->attrs[n->nattrs];
     a->ns = ns ? xw_strdup(ns) : NULL;
     a->name = xw_strdup(name);
@@ -111,12 +118,20 @@ xw_node *xw_node_add_child(xw_node *parent, const char *name, const char *ns) {
 int xw_node_add_text(xw_node *parent, const char *text, size_t len) {
     xw_node *last = parent->last_child;
     if (last && !last->name) { /* extend an adjacent text node */
-        char *grown = realloc(last->text, last->text_len + len + 1);
-        if (!grown) return XW_ERR_NOMEM;
-        memcpy(grown + last->text_len, text, len);
+        if (len > SIZE_MAX / 2 - last->text_len - 1) return XW_ERR_NOMEM;
+        size_t need = last->text_len + len + 1;
+        if (need > last->text_cap) {
+            /* expat hands text over in pieces (at each line end and
+             * reference): doubling keeps a long text linear to build. */
+            size_t cap = last->text_cap * 2 > need ? last->text_cap * 2 : need;
+            char *grown = realloc(last->text, cap);
+            if (!grown) return XW_ERR_NOMEM;
+            last->text = grown;
+            last->text_cap = cap;
+        }
+        memcpy(last->text + last->text_len, text, len);
         last->text_len += len;
-        grown[last->text_len] = '\0';
-        last->text = grown;
+        last->text[last->text_len] = '\0';
         return XW_OK;
     }
     xw_node *t = calloc(1, sizeof *t);
@@ -127,6 +142,7 @@ int xw_node_add_text(xw_node *parent, const char *text, size_t len) {
         return XW_ERR_NOMEM;
     }
     t->text_len = len;
+    t->text_cap = len + 1;
     xw_node_append(parent, t);
     return XW_OK;
 }
@@ -253,6 +269,8 @@ struct xw_xml_parser {
     /* The current stanza's element and addressing, kept so a skipped
      * stanza can still be reported by sender (and an IQ answered). */
     char *top_name, *top_ns, *top_from, *top_id, *top_type;
+    int top_has_from;      /* a 'from' was given (top_from is NULL when too long to keep) */
+    int top_trusted;       /* limits.trusted_from's answer; -1 before it is asked */
     const char *skip_limit; /* set while skipping the current stanza */
     char skip_detail[200];
     int saw_root;
@@ -318,6 +336,7 @@ static xw_node *node_from_expat(xw_xml_parser *p, const XML_Char *name, const XM
     while (atts[count * 2]) count++;
     if (count) {
         n->attrs = calloc(count, sizeof *n->attrs);
+        n->attrs_cap = count;
         if (!n->attrs) {
             xw_node_free(n);
             fail(p, XW_ERR_NOMEM, "out of memory%s", NULL);
@@ -345,6 +364,8 @@ static void forget_top(xw_xml_parser *p) {
     free(p->top_id);
     free(p->top_type);
     p->top_name = p->top_ns = p->top_from = p->top_id = p->top_type = NULL;
+    p->top_has_from = 0;
+    p->top_trusted = -1;
 }
 
 /* An unprefixed attribute's value, copied when it is at most max bytes. */
@@ -365,6 +386,18 @@ static void remember_top(xw_xml_parser *p, const XML_Char *name, const XML_Char 
     p->top_from = copy_attr(atts, "from", 3071);
     p->top_id = copy_attr(atts, "id", 1024);
     p->top_type = copy_attr(atts, "type", 64);
+    for (size_t i = 0; atts[i]; i += 2) p->top_has_from |= strcmp(atts[i], "from") == 0;
+}
+
+/* Whether the current stanza's sender is one max_stanza_bytes does not
+ * bound (see xw_xml_limits). A 'from' too long to keep is nobody's. */
+static int top_trusted(xw_xml_parser *p) {
+    if (p->top_trusted < 0) {
+        const xw_xml_limits *l = &p->limits;
+        p->top_trusted = l->trusted_from && p->top_name && (!p->top_has_from || p->top_from) &&
+                         l->trusted_from(l->trusted_ud, p->top_name, p->top_has_from ? p->top_from : NULL);
+    }
+    return p->top_trusted;
 }
 
 /* Drops the stanza under construction for passing `limit` (detail already
@@ -384,7 +417,7 @@ static void start_skip(xw_xml_parser *p, const char *limit) {
 static int stanza_too_big(xw_xml_parser *p, size_t extra) {
     long long end = (long long)XML_GetCurrentByteIndex(p->expat) + XML_GetCurrentByteCount(p->expat) + (long long)extra;
     unsigned long long bytes = end > p->stanza_start ? (unsigned long long)(end - p->stanza_start) : 0;
-    if (bytes <= p->limits.max_stanza_bytes) return 0;
+    if (bytes <= p->limits.max_stanza_bytes || top_trusted(p)) return 0;
     xw_format(p->skip_detail, sizeof p->skip_detail, "more than max_stanza_bytes (%llu) in one stanza",
               (unsigned long long)p->limits.max_stanza_bytes);
     return 1;
@@ -534,6 +567,8 @@ void xw_xml_limits_default(xw_xml_limits *l) {
     l->max_attr_len = (size_t)64 * 1024;
     l->max_stanza_bytes = (size_t)1024 * 1024;
     l->max_body_bytes = (size_t)8 * 1024 * 1024;
+    l->trusted_from = NULL;
+    l->trusted_ud = NULL;
 }
 
 static void install_handlers(xw_xml_parser *p, unsigned long hash_salt) {
@@ -616,9 +651,10 @@ int xw_xml_parser_feed(xw_xml_parser *p, const char *bytes, size_t len, int fina
         return p->failed;
     }
     p->doc_bytes += len;
-    /* expat takes int lengths; feed large inputs in slices. */
+    /* In slices: expat copies what XML_Parse gets into a buffer of its own
+     * (doubled to fit), so one call with a 1 MB body cost 2 MB more. */
     do {
-        int slice = len > (1u << 30) ? (1 << 30) : (int)len;
+        int slice = len > XML_SLICE ? XML_SLICE : (int)len;
         int last = final && (size_t)slice == len;
         if (XML_Parse(p->expat, bytes, slice, last) == XML_STATUS_ERROR) {
             if (!p->failed) {

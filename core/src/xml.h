@@ -27,9 +27,9 @@ typedef struct xw_node {
     char *name;
     char *ns;
     xw_attr *attrs;
-    size_t nattrs;
+    size_t nattrs, attrs_cap; /* the caps double: growing by one copied the whole array each time */
     char *text;
-    size_t text_len;
+    size_t text_len, text_cap; /* text_cap counts the NUL */
     struct xw_node *parent, *first_child, *last_child, *next;
 } xw_node;
 
@@ -73,13 +73,20 @@ typedef struct xw_xml_limits {
     size_t max_depth;        /* element nesting below <body>, the stanza itself being 1 */
     size_t max_attrs;        /* attributes per element */
     size_t max_attr_len;     /* bytes per attribute value */
-    size_t max_stanza_bytes; /* bytes of one stanza as it arrives */
+    size_t max_stanza_bytes; /* bytes of one stanza as it arrives, unless its sender is trusted */
     size_t max_body_bytes;   /* bytes of one HTTP response body */
+    /* Whether a stanza (its element name, and 'from', NULL when it has
+     * none) comes from a sender only max_body_bytes bounds: our own server
+     * or account, whose answers (a whole roster) may be larger than any
+     * one peer's stanza should be. Asked at most once per stanza, and only
+     * once it passes max_stanza_bytes. NULL: nobody is. */
+    int (*trusted_from)(void *ud, const char *name, const char *from);
+    void *trusted_ud;
 } xw_xml_limits;
 
 /* Defaults generous for real traffic (servers route stanzas of 256 KiB by
  * default): depth 256, 256 attributes, 64 KiB per attribute, 1 MiB per
- * stanza, 8 MiB per body. */
+ * stanza, 8 MiB per body; no trusted sender. */
 void xw_xml_limits_default(xw_xml_limits *l);
 
 /* A stanza skipped for passing a per-stanza limit (borrowed for the call):

@@ -97,6 +97,125 @@ static void test_roster(void) {
     done(&s);
 }
 
+/* Whether every roster item is in the index at its position, and how many
+ * index slots finding them all takes. */
+static size_t roster_index_probes(const xw_roster *r, int *consistent) {
+    size_t probes = 0;
+    *consistent = r->index.n == r->n && r->n <= r->cap && r->cap <= 2 * r->n + 16;
+    for (size_t i = 0; i < r->n; i++) {
+        xw_buf key = {0};
+        *consistent &= !xw_jid_key_str(r->items[i].jid, &key) && xw_jid_index_find(&r->index, key.data) == (long)i;
+        probes += xw_jid_index_probes(&r->index, key.data);
+        xw_buf_free(&key);
+    }
+    return probes;
+}
+
+/* RFC 6121 §2.1.4: a 10,000-item roster in one result (1.05 MB, from our
+ * server: past max_stanza_bytes, which bounds only peers) is taken whole;
+ * pushes (§2.1.6) then remove, change and add items. Lookups by JID go
+ * through an index (about one slot per lookup, not a scan of the roster
+ * per item), and the item array grows by doubling: both were quadratic. */
+static void test_roster_10000(void) {
+    enum { ITEMS = 10000 };
+    script s;
+    log_in(&s);
+    char roster[48], disco[48];
+    iq_id_with(&s, "jabber:iq:roster", roster, sizeof roster);
+    iq_id_with(&s, "disco#info", disco, sizeof disco);
+    xw_buf doc = {0};
+    int rc = xw_buf_printf(&doc, "<body xmlns='http://jabber.org/protocol/httpbind'><iq xmlns='jabber:client' type='result' id='%s' "
+                                 "to='alice@example.com/web'><query xmlns='jabber:iq:roster' ver='v10000'>", roster);
+    for (int i = 0; !rc && i < ITEMS; i++)
+        rc = xw_buf_printf(&doc, "<item jid='contact%d@example.org' name='Contact %d' subscription='both'><group>Group %d</group></item>",
+                           i, i, i % 20);
+    if (!rc) rc = xw_buf_printf(&doc, "</query></iq><iq xmlns='jabber:client' type='result' id='%s' from='example.com'>"
+                                      "<query xmlns='http://jabber.org/protocol/disco#info'/></iq></body>", disco);
+    if (rc) abort();
+    xw_buf_clear(&s.events);
+    xw_client_receive(s.c, take_oldest(&s), 200, doc.data, doc.len, s.now);
+    drain(&s);
+    xw_buf_free(&doc);
+    const char *ev = s.events.data ? s.events.data : "";
+    CHECK(strstr(ev, "{\"type\":\"roster\",\"full\":true,\"version\":\"v10000\",\"items\":[{\"jid\":\"contact0@example.org\",\"name\":\"Contact 0\","
+                     "\"subscription\":\"both\",\"groups\":[\"Group 0\"]}") && count_of(ev, "\"subscription\":\"both\"") == ITEMS &&
+              !strstr(ev, "policy-violation"),
+          "RFC 6121 §2.1.4: all 10,000 items in one roster event (%d): %.200s", count_of(ev, "\"subscription\":\"both\""), ev);
+    const xw_roster *r = &s.c->roster;
+    int consistent = 0;
+    size_t probes = roster_index_probes(r, &consistent);
+    CHECK(r->n == ITEMS && consistent, "every item is in the index at its position (%zu items, %zu indexed, cap %zu)", r->n,
+          r->index.n, r->cap);
+    CHECK(probes <= 2 * (size_t)ITEMS, "finding each of the 10,000 items takes about one slot: %zu in all", probes);
+    const xw_roster_item *it = xw_roster_find(r, "Contact5000@EXAMPLE.org.");
+    CHECK(it && !strcmp(it->jid, "contact5000@example.org"),
+          "RFC 7622 §3.2, §3.3: found as xw_jid_equal compares (ASCII case folded, final dot dropped)");
+    CHECK(!xw_roster_find(r, "contact5000@example.org/phone") && !xw_roster_find(r, "contact5000@example.com") &&
+              !xw_roster_find(r, "not a jid@"),
+          "a full JID, another domain or no JID at all is not the item");
+
+    /* Pushes: remove the first (the last fills its place), change the one
+     * that moved, add a new one, remove one that is not there. */
+    static const char *const pushes[] = {
+        "<iq xmlns='jabber:client' type='set' id='r1'><query xmlns='jabber:iq:roster' ver='v10001'><item jid='contact0@example.org' subscription='remove'/></query></iq>",
+        "<iq xmlns='jabber:client' type='set' id='r2'><query xmlns='jabber:iq:roster' ver='v10002'><item jid='CONTACT9999@example.org' name='Renamed' subscription='to'/></query></iq>",
+        "<iq xmlns='jabber:client' type='set' id='r3'><query xmlns='jabber:iq:roster' ver='v10003'><item jid='newcomer@example.org' subscription='none'/></query></iq>",
+        "<iq xmlns='jabber:client' type='set' id='r4'><query xmlns='jabber:iq:roster' ver='v10004'><item jid='nobody@example.org' subscription='remove'/></query></iq>",
+    };
+    for (size_t i = 0; i < sizeof pushes / sizeof *pushes; i++) {
+        while (!s.n) {
+            s.now += 1;
+            xw_client_tick(s.c, s.now);
+            drain(&s);
+        }
+        reply(&s, pushes[i]);
+    }
+    CHECK(r->n == ITEMS && !xw_roster_find(r, "contact0@example.org") && !xw_roster_find(r, "nobody@example.org"),
+          "RFC 6121 §2.5: removed items are gone (%zu items)", r->n);
+    it = xw_roster_find(r, "contact9999@example.org");
+    CHECK(it && it == &r->items[0] && !strcmp(it->name, "Renamed") && !strcmp(it->subscription, "to") && !strcmp(it->jid, "CONTACT9999@example.org"),
+          "RFC 6121 §2.1.6: the moved item changed in place");
+    it = xw_roster_find(r, "newcomer@example.org");
+    CHECK(it && !strcmp(it->subscription, "none"), "RFC 6121 §2.1.6: a new item is added");
+    CHECK(xw_roster_find(r, "contact1234@example.org") != NULL, "the others stay");
+    probes = roster_index_probes(r, &consistent);
+    CHECK(consistent && probes <= 2 * (size_t)ITEMS, "the index follows removals and moves (%zu slots for all)", probes);
+    CHECK(!strcmp(r->ver, "v10004"), "RFC 6121 §2.6: the version of the last push is held");
+    done(&s);
+}
+
+/* RFC 6121 §4.7.2: each contact's presence is found by bare JID (as
+ * xw_jid_equal compares) through an index, not a scan per presence. */
+static void test_presence_many(void) {
+    enum { CONTACTS = 3000 };
+    script s;
+    go_online(&s);
+    xw_buf doc = {0};
+    int rc = xw_buf_append_str(&doc, "<body xmlns='http://jabber.org/protocol/httpbind'>");
+    for (int i = 0; !rc && i < CONTACTS; i++)
+        rc = xw_buf_printf(&doc, "<presence xmlns='jabber:client' from='contact%d@example.org/r%d'><priority>%d</priority></presence>", i, i % 3, i % 100);
+    /* Another resource of one contact, given with another case. */
+    if (!rc) rc = xw_buf_append_str(&doc, "<presence xmlns='jabber:client' from='CONTACT42@Example.ORG/desk'><show>away</show></presence></body>");
+    if (rc) abort();
+    xw_client_receive(s.c, take_oldest(&s), 200, doc.data, doc.len, s.now);
+    drain(&s);
+    xw_buf_free(&doc);
+    const xw_presence *p = &s.c->presence;
+    int consistent = p->n == CONTACTS && p->index.n == CONTACTS && p->cap <= 2 * p->n;
+    size_t probes = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        xw_buf key = {0};
+        consistent &= !xw_jid_key_str(p->v[i].bare, &key) && xw_jid_index_find(&p->index, key.data) == (long)i;
+        probes += xw_jid_index_probes(&p->index, key.data);
+        xw_buf_free(&key);
+    }
+    CHECK(consistent && probes <= 2 * (size_t)CONTACTS, "%zu contacts, each in the index at its place, %zu slots for all", p->n, probes);
+    const char *pj = xw_client_presence_of(s.c, "contact42@example.org");
+    CHECK(pj && strstr(pj, "\"resource\":\"r0\"") && strstr(pj, "\"resource\":\"desk\",\"show\":\"away\""),
+          "RFC 7622 §3.3: CONTACT42@Example.ORG is contact42@example.org: one contact, two resources: %s", pj ? pj : "");
+    done(&s);
+}
+
 static void test_presence(void) {
     script s;
     online_with(&s, "<item jid='bob@example.com' subscription='both'/>", "");
@@ -452,7 +571,9 @@ static void test_saved_im_state(void) {
 
 int main(void) {
     test_roster();
+    test_roster_10000();
     test_presence();
+    test_presence_many();
     test_receipts_markers_states();
     test_message_fields_sent();
     test_carbons();

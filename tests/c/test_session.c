@@ -271,6 +271,89 @@ static void test_limits(void) {
     done(&s);
 }
 
+/* Answers the oldest request with a body holding payload (any size). */
+static void reply_big(script *s, const char *payload) {
+    xw_buf doc = {0};
+    if (xw_buf_append_str(&doc, "<body xmlns='http://jabber.org/protocol/httpbind'>") || xw_buf_append_str(&doc, payload) ||
+        xw_buf_append_str(&doc, "</body>"))
+        abort();
+    xw_client_receive(s->c, take_oldest(s), 200, doc.data, doc.len, s->now);
+    drain(s);
+    xw_buf_free(&doc);
+}
+
+/* A message of about `bytes` from `from` (NULL: none), with id `id`. */
+static void big_message(xw_buf *out, const char *from, const char *id, size_t bytes) {
+    int rc = xw_buf_printf(out, "<message xmlns='jabber:client' to='alice@example.com/web' id='%s' type='chat'", id);
+    if (!rc && from) rc = xw_buf_printf(out, " from='%s'", from);
+    if (!rc) rc = xw_buf_append_str(out, "><body>");
+    for (size_t i = 0; !rc && i < bytes / 16; i++) rc = xw_buf_append(out, "0123456789abcdef", 16);
+    if (!rc) rc = xw_buf_append_str(out, "</body></message>");
+    if (rc) abort();
+}
+
+/* max_stanza_bytes protects us from peers. What our own server or account
+ * sends (no 'from', our server's domain or our bare JID: RFC 6120
+ * §8.1.2.1, RFC 6121 §2.1.6; the server stamps 'from' on what peers send)
+ * is bounded only by max_body_bytes: a 1.5 MB roster result is taken,
+ * while a 1.5 MB message from another user of our own server is still
+ * skipped as a policy violation. */
+static void test_own_server_past_stanza_limit(void) {
+    script s;
+    log_in(&s);
+    char roster[48], disco[48];
+    iq_id_with(&s, "jabber:iq:roster", roster, sizeof roster);
+    iq_id_with(&s, "disco#info", disco, sizeof disco);
+    CHECK(roster[0] && disco[0], "RFC 6121 §2.2: the login asks for the roster");
+    xw_buf result = {0};
+    enum { ITEMS = 15000 };
+    if (xw_buf_printf(&result, "<iq xmlns='jabber:client' type='result' id='%s'><query xmlns='jabber:iq:roster' ver='big'>", roster))
+        abort();
+    for (int i = 0; i < ITEMS; i++)
+        if (xw_buf_printf(&result, "<item jid='contact%d@example.org' name='Contact %d' subscription='both'><group>Group %d</group></item>",
+                          i, i, i % 20))
+            abort();
+    if (xw_buf_printf(&result, "</query></iq><iq xmlns='jabber:client' type='result' id='%s' from='example.com'>"
+                               "<query xmlns='http://jabber.org/protocol/disco#info'><identity category='server' type='im'/></query></iq>", disco))
+        abort();
+    CHECK(result.len > 1500000, "the roster result is %zu bytes, past max_stanza_bytes (1 MiB)", result.len);
+    xw_buf_clear(&s.events);
+    reply_big(&s, result.data);
+    xw_buf_free(&result);
+    const char *ev = s.events.data ? s.events.data : "";
+    CHECK(strstr(ev, "{\"type\":\"roster\",\"full\":true,\"version\":\"big\",\"items\":[{\"jid\":\"contact0@example.org\"") &&
+              strstr(ev, "{\"jid\":\"contact14999@example.org\",\"name\":\"Contact 14999\"") && !strstr(ev, "policy-violation"),
+          "RFC 6121 §2.1.6: a roster result with no 'from' (our server) passes max_stanza_bytes: %.300s", ev);
+
+    /* A message from another user (even of our own server) is a peer's. */
+    xw_buf body = {0};
+    big_message(&body, "mallory@example.com/x", "p1", 1500000);
+    if (xw_buf_append_str(&body, "<message xmlns='jabber:client' from='bob@example.com/x' id='n1' type='chat'><body>next</body></message>"))
+        abort();
+    xw_buf_clear(&s.events);
+    reply_big(&s, body.data);
+    ev = s.events.data ? s.events.data : "";
+    CHECK(strstr(ev, "{\"type\":\"error\",\"condition\":\"policy-violation\"") &&
+              strstr(ev, "\"from\":\"mallory@example.com/x\",\"limit\":\"max_stanza_bytes\"") && strstr(ev, "\"body\":\"next\"") &&
+              !strstr(ev, "reconnecting"),
+          "RFC 6120 §8.1.2.1: a 1.5 MB message from mallory@example.com/x is still skipped, and the session goes on: %.300s", ev);
+
+    /* A message from our bare JID (a carbon, an archive result) wraps
+     * what a peer wrote: the limit stays, as for any message. */
+    xw_buf_clear(&body);
+    big_message(&body, "alice@example.com", "s2", 1500000);
+    if (xw_buf_append_str(&body, "<message xmlns='jabber:client' from='bob@example.com/x' id='n2' type='chat'><body>next</body></message>"))
+        abort();
+    xw_buf_clear(&s.events);
+    reply_big(&s, body.data);
+    ev = s.events.data ? s.events.data : "";
+    CHECK(strstr(ev, "{\"type\":\"error\",\"condition\":\"policy-violation\"") && !strstr(ev, "\"id\":\"s2\"") &&
+              strstr(ev, "\"id\":\"n2\""),
+          "XEP-0280 §11: 1.5 MB in a message from our bare JID is skipped like a peer's; the next arrives: %.300s", ev);
+    xw_buf_free(&body);
+    done(&s);
+}
+
 /* A stranger's stanza past a per-stanza limit is skipped with an error
  * naming the sender and the limit; the stanza after it in the same body
  * arrives and the session goes on (no reconnect, no offline). */
@@ -1057,6 +1140,7 @@ int main(void) {
     test_options();
     test_limits();
     test_poison_stanza_skipped();
+    test_own_server_past_stanza_limit();
     test_resume();
     test_reload_while_reconnecting();
     test_catch_up();

@@ -322,6 +322,88 @@ static void test_skip_over_stanza_limits(void) {
     xw_buf_free(&c.out);
 }
 
+/* The trusted sender of test_trusted_sender: our own server (no 'from', or
+ * its domain). Counts how often it is asked. */
+static int trusted_asked;
+static int own_server(void *ud, const char *name, const char *from) {
+    (void)ud;
+    (void)name;
+    trusted_asked++;
+    return !from || strcmp(from, "example.com") == 0;
+}
+
+/* RFC 6120 §8.1.2.1, RFC 6121 §2.1.6: what our own server sends (here no
+ * 'from', or its domain) is bounded by max_body_bytes alone, since
+ * max_stanza_bytes protects us from peers: a 1.5 MiB stanza from it is
+ * delivered while a peer's is still skipped. The sender is asked about
+ * only past the limit, once per stanza; a 'from' too long to keep is
+ * nobody's; without trusted_from nobody is trusted. */
+static void test_trusted_sender(void) {
+    xw_xml_limits lim;
+    xw_xml_limits_default(&lim);
+    CHECK(lim.trusted_from == NULL, "by default no sender is trusted");
+    lim.trusted_from = own_server;
+    char *server = repeat("0123456789abcdef", 98304, "<message xmlns='jabber:client' id='s1'><body>", "</body></message>");
+    char *domain = repeat("0123456789abcdef", 98304, "<message xmlns='jabber:client' from='example.com' id='s2'><body>",
+                          "</body></message>");
+    char *peer = repeat("0123456789abcdef", 98304, "<message xmlns='jabber:client' from='mallory@evil.example/x' id='p1'><body>",
+                        "</body></message>");
+    xw_buf doc = {0};
+    if (xw_buf_append_str(&doc, BODY_OPEN) || xw_buf_append_str(&doc, server) || xw_buf_append_str(&doc, domain) ||
+        xw_buf_append_str(&doc, peer) || xw_buf_append_str(&doc, AFTER) || xw_buf_append_str(&doc, "</body>"))
+        abort();
+    xw_buf want = {0};
+    if (xw_buf_append_str(&want, server) || xw_buf_append_str(&want, "\n") || xw_buf_append_str(&want, domain) ||
+        xw_buf_append_str(&want, "\nSKIP message from=mallory@evil.example/x id=p1 max_stanza_bytes\n" AFTER_OUT))
+        abort();
+    static const size_t chunks[] = {0, 4096};
+    collected c;
+    char err[200];
+    skipping = 1;
+    for (size_t k = 0; k < sizeof chunks / sizeof *chunks; k++) {
+        trusted_asked = 0;
+        int rc = parse_chunked(doc.data, chunks[k], &c, &lim, err, sizeof err);
+        CHECK(rc == 0, "chunk %zu: the body is taken (%d %s)", chunks[k], rc, err);
+        CHECK(c.out.data && strcmp(c.out.data, want.data) == 0,
+              "chunk %zu: 1.5 MiB from our server (no 'from', its domain) delivered, a peer's skipped: %.200s", chunks[k],
+              c.out.data ? c.out.data : "");
+        CHECK(trusted_asked == 3, "chunk %zu: asked once per stanza past the limit, not for one under it (%d)", chunks[k],
+              trusted_asked);
+        xw_buf_free(&c.out);
+    }
+    /* Without trusted_from, all three are over the limit. */
+    int rc = parse_chunked(doc.data, 0, &c, NULL, err, sizeof err);
+    CHECK(rc == 0 && c.out.data && strstr(c.out.data, "SKIP message from=- id=s1 max_stanza_bytes\n") &&
+              strstr(c.out.data, "SKIP message from=example.com id=s2 max_stanza_bytes\n"),
+          "no trusted_from: every stanza past max_stanza_bytes is skipped: %.200s", c.out.data ? c.out.data : "");
+    xw_buf_free(&c.out);
+    /* max_body_bytes still bounds our server's stanzas. */
+    lim.max_body_bytes = 1u << 20;
+    rc = parse_chunked(doc.data, 4096, &c, &lim, err, sizeof err);
+    CHECK(rc == XW_ERR_LIMIT, "a trusted stanza is still bounded by max_body_bytes (got %d)", rc);
+    xw_buf_free(&c.out);
+    lim.max_body_bytes = 8u << 20;
+    /* A 'from' too long to be a JID is not asked about: nobody's. */
+    char *longfrom = repeat("a", 4000, BODY_OPEN "<message xmlns='jabber:client' id='p1' from='", "@x'><body>");
+    xw_buf_clear(&doc);
+    if (xw_buf_append_str(&doc, longfrom)) abort();
+    for (int i = 0; i < 98304; i++)
+        if (xw_buf_append(&doc, "0123456789abcdef", 16)) abort();
+    if (xw_buf_append_str(&doc, "</body></message></body>")) abort();
+    trusted_asked = 0;
+    rc = parse_chunked(doc.data, 0, &c, &lim, err, sizeof err);
+    CHECK(rc == 0 && trusted_asked == 0 && c.out.data && strcmp(c.out.data, "SKIP message from=- id=p1 max_stanza_bytes\n") == 0,
+          "RFC 7622 §3.1: a 'from' over 3071 bytes is never trusted (%d asked): %s", trusted_asked, c.out.data ? c.out.data : "");
+    xw_buf_free(&c.out);
+    skipping = 0;
+    free(longfrom);
+    free(server);
+    free(domain);
+    free(peer);
+    xw_buf_free(&doc);
+    xw_buf_free(&want);
+}
+
 static void test_serializer(void) {
     xw_node *m = xw_node_new("message", "jabber:client");
     CHECK(m != NULL, "node allocation");
@@ -379,6 +461,7 @@ int main(void) {
     test_whitespace_between_stanzas();
     test_limits();
     test_skip_over_stanza_limits();
+    test_trusted_sender();
     test_serializer();
     test_empty_namespace();
     test_json_escape();
