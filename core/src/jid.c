@@ -323,6 +323,7 @@ size_t xw_jid_index_probes(const xw_jid_index *ix, const char *key) {
 
 /* Moves every entry into a table of cap slots (a power of two). */
 static int rehash(xw_jid_index *ix, size_t cap) {
+    if (!cap) return XW_ERR_NOMEM; /* (callers ask for 16 or double) */
     xw_jid_slot *slots = calloc(cap, sizeof *slots);
     if (!slots) return XW_ERR_NOMEM;
     if (!ix->slots) xw_random_bytes(ix->hash_key, sizeof ix->hash_key);

@@ -82,6 +82,7 @@ void xw_outbox_prune(xw_outbox *ob, uint64_t bosh_acked, int sm_resumable, uint3
     size_t n = 0;
     while (n < ob->nsent && !unconfirmed(ob, &ob->sent[n], bosh_acked, sm_resumable, sm_acked))
         xw_out_msg_free(&ob->sent[n++]);
+    if (!n) return; /* (sent may be NULL: no pointer arithmetic on it) */
     ob->sent += n;
     ob->nsent -= n;
     if (!ob->nsent) ob->sent = ob->sent_store;

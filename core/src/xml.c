@@ -14,7 +14,7 @@
 #define NS_SEP '\x01'
 
 /* Bytes handed to expat per XML_Parse call (see xw_xml_parser_feed). */
-#define XML_SLICE (16 * 1024)
+#define XML_SLICE 16384
 
 /* ---------------------------------------------------------------- tree */
 
