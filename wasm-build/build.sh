@@ -16,13 +16,20 @@ build_dir="build/wasm"
 emcmake cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=MinSizeRel -DXW_WASM_DEPS="$prefix" >/dev/null
 cmake --build "$build_dir" -j2 >/dev/null
 
-# esbuild (a pinned devDependency) makes the one-file build: a clean clone
-# has no node_modules yet.
-[ -d node_modules/esbuild ] || npm ci --no-audit --no-fund >&2
+# esbuild and binaryen (pinned devDependencies) make the one-file build and
+# optimize the .wasm: a clean clone has no node_modules yet.
+[ -d node_modules/esbuild ] && [ -d node_modules/binaryen ] || npm ci --no-audit --no-fund >&2
 
 mkdir -p dist
 rm -f dist/*.js dist/*.d.ts # nothing stale from a module since renamed
-cp "$build_dir/xmpp-wasm.wasm" dist/xmpp-wasm.wasm
+# binaryen's wasm-opt, newer than the one emcc runs, shrinks the module
+# further; the features are the ones the objects were compiled for. The
+# stack* exports come with Emscripten's runtime, which is not used. The
+# names go to a symbol map (for size-report.mjs), not into dist/.
+node_modules/.bin/wasm-opt "$build_dir/xmpp-wasm.wasm" \
+  --mvp-features --enable-mutable-globals --enable-sign-ext --enable-bulk-memory --enable-bulk-memory-opt \
+  --remove-exports --pass-arg='remove-exports@stack*' -Oz \
+  --symbolmap="$build_dir/xmpp-wasm.symbols" -o dist/xmpp-wasm.wasm
 cp web/*.js web/*.d.ts dist/
 
 # dist/xmpp-chat.js: the widget (web/chat.js) and the package's API in one
@@ -30,11 +37,12 @@ cp web/*.js web/*.d.ts dist/
 # xmpp-wasm.wasm beside it (core.js finds it with new URL(…,
 # import.meta.url), which esbuild leaves as is). Run as a SharedWorker's
 # script, the same file is the worker: shared.js's worker URL is this file's
-# own in the bundle. Then the sizes: what a page importing only createClient
-# loads (index.js and its imports), the widget's modules, the one file.
+# own in the bundle. Then the sizes (wasm-build/sizes.mjs: the figures the
+# size budget test checks), and a report of the .wasm by function: node
+# wasm-build/size-report.mjs.
 node --input-type=module - <<'JS'
 import * as esbuild from 'esbuild';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
 const workerUrl = "new URL('./shared-worker.js', import.meta.url)";
@@ -62,19 +70,8 @@ for (const must of ['new URL("./xmpp-wasm.wasm",import.meta.url)', 'new URL(impo
   if (!out.includes(must)) throw new Error(`dist/xmpp-chat.js lacks ${must}`);
 }
 
-// The files a page importing only createClient loads: index.js's imports.
-const { metafile } = await esbuild.build({ entryPoints: ['dist/index.js'], bundle: true, format: 'esm', write: false, metafile: true });
-const api = Object.keys(metafile.inputs);
-const widget = Object.keys((await esbuild.build({ entryPoints: ['dist/chat.js'], bundle: true, format: 'esm', write: false, metafile: true })).metafile.inputs)
-  .filter((f) => !api.includes(f));
-const size = (files) => {
-  const raw = files.reduce((n, f) => n + statSync(f).size, 0);
-  const gz = files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
-  return `${raw} B (${gz} B gzip)`;
-};
-const wasmGz = gzipSync(readFileSync('dist/xmpp-wasm.wasm'), { level: 9 }).length;
-console.log(`dist/: xmpp-wasm.wasm ${statSync('dist/xmpp-wasm.wasm').size} B (${wasmGz} B gzip); JS, gzip -9 per file:
-  createClient only (index.js + ${api.length - 1} modules): ${size(api)}
-  widget on top (chat.js + ${widget.length - 1} modules): ${size(widget)}
-  one-file build xmpp-chat.js: ${size(['dist/xmpp-chat.js'])}`);
+const { measureDist, describe } = await import(`${process.cwd()}/wasm-build/sizes.mjs`);
+console.log(`dist/ sizes (gzip -9):\n${describe(await measureDist(process.cwd()))}`);
+const one = readFileSync('dist/xmpp-chat.js');
+console.log(`  one file      xmpp-chat.js: ${one.length} B raw, ${gzipSync(one, { level: 9 }).length} B gzip`);
 JS

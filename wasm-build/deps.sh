@@ -20,8 +20,15 @@ prefix="$cache/wasm32-prefix"
 EXPAT_FLAGS="-DEXPAT_DTD=OFF -DEXPAT_NS=ON -DEXPAT_DEV_URANDOM=OFF -DEXPAT_BUILD_TOOLS=OFF -DEXPAT_BUILD_EXAMPLES=OFF -DEXPAT_BUILD_TESTS=OFF -DEXPAT_BUILD_DOCS=OFF -DEXPAT_BUILD_PKGCONFIG=OFF -DEXPAT_SHARED_LIBS=OFF -DEXPAT_WITH_GETRANDOM=OFF -DEXPAT_WITH_SYS_GETRANDOM=OFF -DEXPAT_WITH_ARC4RANDOM=OFF -DEXPAT_WITH_ARC4RANDOM_BUF=OFF -DEXPAT_WITH_LIBBSD=OFF"
 SODIUM_FLAGS="--disable-shared --enable-static --disable-ssp --disable-asm --without-pthreads --enable-minimal"
 # NDEBUG: libsodium keeps assert() otherwise, which drags printf into the module.
-CFLAGS_WASM="-Oz -flto -DNDEBUG"
-stamp_key="expat=$EXPAT_ORIG_SHA256 $EXPAT_FLAGS sodium=$SODIUM_ORIG_SHA256 $SODIUM_FLAGS cflags=$CFLAGS_WASM v4"
+# -mbulk-memory: memcpy/memset become single instructions (as in wasm.cmake).
+CFLAGS_WASM="-Oz -flto -DNDEBUG -mbulk-memory"
+# XML_POOR_ENTROPY: no entropy source at all in wasm; the core always calls
+# XML_SetHashSalt with its own random value first. XML_MIN_SIZE: expat's
+# tokenizer compiled once, not once per encoding (UTF-8, UTF-16LE/BE): about
+# 20 KB less wasm (5 KB gzip) for a tokenizer about 1.5x slower (measured:
+# 74 to 48 MB/s of XML in wasm, i.e. 7 ms more per MB of stanzas).
+EXPAT_CFLAGS="-DXML_POOR_ENTROPY -DXML_MIN_SIZE"
+stamp_key="expat=$EXPAT_ORIG_SHA256 $EXPAT_FLAGS $EXPAT_CFLAGS sodium=$SODIUM_ORIG_SHA256 $SODIUM_FLAGS cflags=$CFLAGS_WASM v5"
 stamp="$prefix/.stamp"
 
 if [ "${1:-}" = "--print-prefix" ]; then
@@ -102,10 +109,8 @@ expat_src="$(fetch_source expat "$EXPAT_VERSION" "$EXPAT_ORIG_SHA256")"
 expat_cmake="$expat_src"
 [ -f "$expat_src/expat/CMakeLists.txt" ] && expat_cmake="$expat_src/expat"
 # shellcheck disable=SC2086
-# No entropy source at all in wasm: XML_POOR_ENTROPY lets expat build, and
-# the core always calls XML_SetHashSalt with its own random value first.
 emcmake cmake -S "$expat_cmake" -B "$cache/build-expat" -DCMAKE_BUILD_TYPE=MinSizeRel \
-  -DCMAKE_C_FLAGS="$CFLAGS_WASM -DXML_POOR_ENTROPY" -DCMAKE_INSTALL_PREFIX="$prefix" $EXPAT_FLAGS >/dev/null
+  -DCMAKE_C_FLAGS="$CFLAGS_WASM $EXPAT_CFLAGS" -DCMAKE_INSTALL_PREFIX="$prefix" $EXPAT_FLAGS >/dev/null
 cmake --build "$cache/build-expat" -j2 >/dev/null
 cmake --install "$cache/build-expat" >/dev/null
 
