@@ -310,11 +310,9 @@ int xw_bosh_start(xw_bosh *b, double now_ms) {
 /* Appends one whole element to the queue and notes where it ends. */
 static int queue_element(xw_bosh *b, const char *xml, size_t len) {
     if (b->nends == b->ends_cap) {
-        size_t cap = b->ends_cap ? b->ends_cap * 2 : 64;
-        size_t *grown = realloc(b->ends, cap * sizeof *grown);
+        size_t *grown = xw_grow(b->ends, &b->ends_cap, sizeof *grown, 64);
         if (!grown) return XW_ERR_NOMEM;
         b->ends = grown;
-        b->ends_cap = cap;
     }
     int rc = xw_buf_append(&b->queued, xml, len);
     if (!rc) b->ends[b->nends++] = b->queued.len;

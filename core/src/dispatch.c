@@ -20,11 +20,9 @@ static int copy_or_null(char **dst, const char *src) {
 static int add(xw_dispatch *d, const xw_handler *proto, const char *name, const char *ns, const char *type,
                const char *child, const char *child_ns) {
     if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 32;
-        xw_handler *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(d->v, cap * sizeof *grown) : NULL;
+        xw_handler *grown = xw_grow(d->v, &d->cap, sizeof *grown, 32);
         if (!grown) return XW_ERR_NOMEM;
         d->v = grown;
-        d->cap = cap;
     }
     xw_handler h = *proto;
     int rc = copy_or_null(&h.name, name);

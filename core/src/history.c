@@ -122,12 +122,8 @@ int xw_client_history(xw_client *c, const char *with, const char *before, unsign
     q.max = max;
     xw_history *h = &c->history;
     if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 4;
-        xw_history_query *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(h->v, cap * sizeof *grown) : NULL;
-        if (grown) {
-            h->v = grown;
-            h->cap = cap;
-        }
+        xw_history_query *grown = xw_grow(h->v, &h->cap, sizeof *grown, 4);
+        if (grown) h->v = grown;
     }
     if (!q.queryid || (room && !q.archive) || h->n == h->cap) {
         query_free(&q);

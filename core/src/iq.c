@@ -9,11 +9,9 @@
 xw_iq *xw_iq_track(xw_iq_table *t, const char *id, const char *to, xw_iq_fn done, int token, double deadline) {
     if (t->n >= t->max) return NULL;
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        xw_iq *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(t->v, cap * sizeof *grown) : NULL;
+        xw_iq *grown = xw_grow(t->v, &t->cap, sizeof *grown, 8);
         if (!grown) return NULL;
         t->v = grown;
-        t->cap = cap;
     }
     xw_iq *q = &t->v[t->n];
     q->id = xw_strdup(id);

@@ -45,22 +45,18 @@ xw_room *xw_muc_find(xw_muc *m, const char *room_jid) {
 /* Room for one more occupant of r. */
 static int reserve_occupant(xw_room *r) {
     if (r->n < r->cap) return XW_OK;
-    size_t cap = r->cap ? r->cap * 2 : 8;
-    xw_occupant *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(r->occupants, cap * sizeof *grown) : NULL;
+    xw_occupant *grown = xw_grow(r->occupants, &r->cap, sizeof *grown, 8);
     if (!grown) return XW_ERR_NOMEM;
     r->occupants = grown;
-    r->cap = cap;
     return XW_OK;
 }
 
 /* Room for one more room in m (pointers into m->rooms move). */
 static int reserve_room(xw_muc *m) {
     if (m->n < m->cap) return XW_OK;
-    size_t cap = m->cap ? m->cap * 2 : 4;
-    xw_room *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(m->rooms, cap * sizeof *grown) : NULL;
+    xw_room *grown = xw_grow(m->rooms, &m->cap, sizeof *grown, 4);
     if (!grown) return XW_ERR_NOMEM;
     m->rooms = grown;
-    m->cap = cap;
     return XW_OK;
 }
 

@@ -44,15 +44,13 @@ static int reserve_one(xw_out_msg **store, size_t *cap, xw_out_msg **v, size_t n
         *v = *store;
         return XW_OK;
     }
-    size_t grown_cap = *cap ? *cap * 2 : 16;
     if (head) memmove(*store, *v, n * sizeof **v);
-    xw_out_msg *grown = realloc(*store, grown_cap * sizeof *grown);
+    xw_out_msg *grown = xw_grow(*store, cap, sizeof *grown, 16);
     if (!grown) {
         *v = *store;
         return XW_ERR_NOMEM;
     }
     *store = grown;
-    *cap = grown_cap;
     *v = grown;
     return XW_OK;
 }

@@ -61,22 +61,18 @@ static xw_contact_presence *find(const xw_presence *p, const char *bare) {
 /* Room for one more contact at the end of p->v. */
 static int reserve_contact(xw_presence *p) {
     if (p->n < p->cap) return XW_OK;
-    size_t cap = p->cap ? p->cap * 2 : 16;
-    xw_contact_presence *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(p->v, cap * sizeof *grown) : NULL;
+    xw_contact_presence *grown = xw_grow(p->v, &p->cap, sizeof *grown, 16);
     if (!grown) return XW_ERR_NOMEM;
     p->v = grown;
-    p->cap = cap;
     return XW_OK;
 }
 
 /* Room for one more resource of cp: most contacts have one or two. */
 static int reserve_resource(xw_contact_presence *cp) {
     if (cp->nres < cp->res_cap) return XW_OK;
-    size_t cap = cp->res_cap ? cp->res_cap * 2 : 1;
-    xw_resource_presence *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(cp->res, cap * sizeof *grown) : NULL;
+    xw_resource_presence *grown = xw_grow(cp->res, &cp->res_cap, sizeof *grown, 1);
     if (!grown) return XW_ERR_NOMEM;
     cp->res = grown;
-    cp->res_cap = cap;
     return XW_OK;
 }
 

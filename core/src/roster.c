@@ -92,14 +92,12 @@ int xw_roster_apply(xw_roster *r, const xw_node *node) {
     xw_buf_free(&key);
     for (const xw_node *g = xw_node_child(node, "group", node->ns); !rc && g; g = xw_node_next_named(g, "group", node->ns)) {
         if (it.ngroups == it.groups_cap) {
-            size_t cap = it.groups_cap ? it.groups_cap * 2 : 1;
-            char **grown = realloc(it.groups, cap * sizeof *grown);
+            char **grown = xw_grow(it.groups, &it.groups_cap, sizeof *grown, 1);
             if (!grown) {
                 rc = XW_ERR_NOMEM;
                 break;
             }
             it.groups = grown;
-            it.groups_cap = cap;
         }
         xw_buf text = {0};
         rc = xw_node_text(g, &text);
@@ -107,13 +105,9 @@ int xw_roster_apply(xw_roster *r, const xw_node *node) {
         xw_buf_free(&text);
     }
     if (!rc && at < 0 && r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        xw_roster_item *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(r->items, cap * sizeof *grown) : NULL;
+        xw_roster_item *grown = xw_grow(r->items, &r->cap, sizeof *grown, 16);
         if (!grown) rc = XW_ERR_NOMEM;
-        else {
-            r->items = grown;
-            r->cap = cap;
-        }
+        else r->items = grown;
     }
     /* A new item is added to the index; a replaced one's entry (an equal
      * key) takes the new item's string, before the old one is freed. */

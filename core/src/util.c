@@ -38,6 +38,14 @@ int xw_buf_reserve(xw_buf *b, size_t extra) {
     return XW_OK;
 }
 
+void *xw_grow(void *v, size_t *cap, size_t elem, size_t first) {
+    size_t n = *cap ? *cap * 2 : first;
+    if (!elem || n < *cap || n > SIZE_MAX / elem) return NULL;
+    void *grown = realloc(v, n * elem);
+    if (grown) *cap = n;
+    return grown;
+}
+
 int xw_buf_append(xw_buf *b, const void *bytes, size_t len) {
     int rc = xw_buf_reserve(b, len);
     if (rc) return rc;

@@ -23,6 +23,12 @@ typedef struct xw_buf {
 } xw_buf;
 
 XW_MUST_CHECK int xw_buf_reserve(xw_buf *b, size_t extra);
+/* The array v (of *cap elements of elem bytes) grown to twice *cap, or to
+ * `first` when empty: growing by one element per append copies the whole
+ * array each time, and with the wasm heap growing by what is asked, grows
+ * the heap by it too. Returns the array (*cap updated), or NULL without
+ * memory (v and *cap untouched). */
+void *xw_grow(void *v, size_t *cap, size_t elem, size_t first);
 XW_MUST_CHECK int xw_buf_append(xw_buf *b, const void *bytes, size_t len);
 XW_MUST_CHECK int xw_buf_append_str(xw_buf *b, const char *s);
 /* Appends formatted text. Conversions: %s %d %u %llu %02x %% only;

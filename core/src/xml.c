@@ -75,14 +75,12 @@ int xw_node_set_attr_ns(xw_node *n, const char *ns, const char *name, const char
         return XW_OK;
     }
     if (n->nattrs == n->attrs_cap) {
-        size_t cap = n->attrs_cap ? n->attrs_cap * 2 : 4;
-        xw_attr *grown = cap <= SIZE_MAX / sizeof *grown ? realloc(n->attrs, cap * sizeof *grown) : NULL;
+        xw_attr *grown = xw_grow(n->attrs, &n->attrs_cap, sizeof *grown, 4);
         if (!grown) {
             free(v);
             return XW_ERR_NOMEM;
         }
         n->attrs = grown;
-        n->attrs_cap = cap;
     }
     a = &n->attrs[n->nattrs];
     a->ns = ns ? xw_strdup(ns) : NULL;
