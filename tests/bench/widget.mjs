@@ -81,7 +81,9 @@ try {
   }));
   await sendAll(carol, 'alice@localhost', ARCHIVED, (i) => `archived ${i}`);
   await all;
-  await seedAlice.disconnect();
+  // Both end here: a client left on would try to log in again once the
+  // server stops, and keep the benchmark's process from ending.
+  await Promise.all([carol.disconnect(), seedAlice.disconnect()]);
 
   const toContacts = [];
   const openArchived = [];
