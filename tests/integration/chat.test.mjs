@@ -34,6 +34,12 @@ test('XEP-0206 + RFC 6121 §5: alice and bob exchange messages both ways (SCRAM-
   assert.equal(alice.status, 'online');
   assert.deepEqual(statuses, ['connecting', 'online']);
 
+  // connect() resolves once bound, with the initial presence just sent: a
+  // message to bob's bare JID that reaches ejabberd before his presence
+  // finds no available resource (RFC 6121 §8.5.2.1) and goes to offline
+  // storage. A ping answered means his session has handled everything he
+  // sent before it (RFC 6120 §10.1, in order).
+  await bob.ping();
   const toBob = waitFor(bob, 'message', (m) => m.body === 'hello bob <3 & ünïcode');
   const sentId = alice.sendMessage({ to: `bob@${server.domain}`, body: 'hello bob <3 & ünïcode' });
   const m1 = await toBob;
