@@ -40,6 +40,9 @@ test('XEP-0206 in Chromium: alice and bob exchange messages both ways', async ()
       c.on(name, fn);
     });
     const [a, b] = await Promise.all([alice.connect(), bob.connect()]);
+    // bob's initial presence handled before a message to his bare JID (RFC
+    // 6121 §8.5.2.1: else it may go to offline storage); see chat.test.mjs.
+    await bob.ping();
     const got1 = next(bob, 'message', (m) => m.body === 'from alice');
     alice.sendMessage({ to: `bob@${domain}`, body: 'from alice' });
     const m1 = await got1;

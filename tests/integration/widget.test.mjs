@@ -77,6 +77,9 @@ async function seedHistory() {
   const carol = createClient({ service: server.boshUrl, jid: 'carol@localhost', password: 'carol-pw' });
   const alice = createClient({ service: server.boshUrl, jid: 'alice@localhost', password: 'alice-pw', resource: 'seed' });
   await Promise.all([carol.connect(), alice.connect()]);
+  // alice's initial presence handled before carol writes to her bare JID
+  // (RFC 6121 §8.5.2.1: else the first messages may go to offline storage).
+  await alice.ping();
   let got = 0;
   const all = new Promise((resolve) => alice.on('message', (m) => {
     if (m.body?.startsWith('history ') && ++got === SEEDED) resolve();
