@@ -6,6 +6,7 @@
  * (response kept until every lower rid is processed, XEP-0124 §14). */
 #include "bosh.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ typedef struct slot {
     xw_buf response;
     uint64_t payload_end; /* xw_bosh_queue_end() just after this body's payload */
     unsigned times_sent;  /* > 1: a retransmission (after a failure, or sent by an earlier page) */
+    double sent_ms;       /* when it was last handed out */
 } slot;
 
 struct xw_bosh {
@@ -55,10 +57,12 @@ struct xw_bosh {
     double last_empty_ms;   /* when the last empty request went out (polling) */
     uint64_t last_new_rid;  /* the newest request handed out, and when */
     double last_new_ms;
+    uint64_t arrived_rid;   /* every rid up to this one is known to have reached the server */
     slot slots[MAX_SLOTS];
 
     /* per-response parse results, filled by on_body */
     int peeking;            /* parse only for the body's attributes */
+    int peeked_plain;       /* ... and the body peeked at had no type */
     int dropping_echo;      /* the answer being parsed is our own request sent back: skip its children */
     double parse_now;
     int resp_terminate;
@@ -123,6 +127,7 @@ static slot *slot_for_rid(xw_bosh *b, uint64_t rid);
 static void take_request_ack(xw_bosh *b, const char *ack) {
     uint64_t rid;
     if (!b->server_acks || parse_rid(ack, &rid)) return;
+    if (rid > b->arrived_rid && rid < b->next_rid) b->arrived_rid = rid;
     for (int i = 0; i < MAX_SLOTS; i++) {
         const slot *t = &b->slots[i];
         if (t->st != SLOT_FREE && t->rid <= rid && t->payload_end > b->acked_bytes) b->acked_bytes = t->payload_end;
@@ -147,6 +152,7 @@ static int on_body(void *ud, const xw_node *body) {
     b->resp_recoverable = type && strcmp(type, "error") == 0;
     xw_format(b->resp_condition, sizeof b->resp_condition, "%s", cond ? cond : "");
     if (b->peeking) {
+        b->peeked_plain = type == NULL;
         /* On receipt, not in rid order: a report is about an earlier
          * answer, which in-order processing would wait for. */
         if (b->state == XW_BOSH_ACTIVE && b->server_acks) {
@@ -280,6 +286,7 @@ int xw_bosh_start(xw_bosh *b, double now_ms) {
     if (r == 0) r = 1;
     b->next_rid = r;
     b->processed_rid = r - 1;
+    b->arrived_rid = r - 1;
     b->last_empty_ms = -1e15;
     slot *s = new_slot(b);
     /* XEP-0124 §7.1 and XEP-0206 §4: session creation request. */
@@ -404,6 +411,7 @@ static int build_body(xw_bosh *b, slot *s) {
 static int hand_out(xw_bosh *b, slot *s, double now_ms, xw_bosh_request *out) {
     s->st = SLOT_SENT;
     s->times_sent++;
+    s->sent_ms = now_ms;
     unsigned wait = b->state == XW_BOSH_CREATING ? b->cfg.wait_s : b->wait_s;
     out->timeout_ms = wait * 1000u + b->cfg.timeout_margin_ms;
     s->deadline = now_ms + out->timeout_ms + 1000.0; /* in case the caller never reports */
@@ -415,13 +423,25 @@ static int hand_out(xw_bosh *b, slot *s, double now_ms, xw_bosh_request *out) {
 
 static int is_polling(const xw_bosh *b) { return b->polling_s && (b->hold == 0 || b->wait_s == 0); }
 
-/* Whether the newest request is unanswered and younger than request_gap_ms. */
-static int gap_pending(const xw_bosh *b, double now_ms) {
-    if (!b->cfg.request_gap_ms || now_ms >= b->last_new_ms + b->cfg.request_gap_ms) return 0;
-    for (int i = 0; i < MAX_SLOTS; i++)
-        if (b->slots[i].st == SLOT_SENT && b->slots[i].rid == b->last_new_rid) return 1;
-    return 0;
+/* When a new request can no longer overtake an earlier one (see
+ * xw_bosh_next_request): 0 when none is in doubt now; otherwise when the
+ * youngest unanswered request not known to have reached the server turns
+ * request_gap_ms old, or INFINITY while an earlier request waits to be
+ * sent again: a new one sent meanwhile would get there first. */
+static double gap_end(const xw_bosh *b, double now_ms) {
+    if (!b->cfg.request_gap_ms) return 0;
+    double end = 0;
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        const slot *s = &b->slots[i];
+        if (s->st == SLOT_BACKOFF || s->st == SLOT_READY) return INFINITY;
+        if (s->st != SLOT_SENT || s->rid <= b->arrived_rid) continue;
+        double at = s->sent_ms + b->cfg.request_gap_ms;
+        if (at > now_ms && at > end) end = at;
+    }
+    return end;
 }
+
+static int gap_pending(const xw_bosh *b, double now_ms) { return gap_end(b, now_ms) > 0; }
 
 int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
     if (b->state == XW_BOSH_IDLE || b->state == XW_BOSH_CLOSED) return 0;
@@ -448,11 +468,13 @@ int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
      * the held one without doing so (drop_holding_receiver/1), so the higher
      * rid waits for our own timeout, and its retransmission then crashes
      * the session's process (gb_trees:insert of a rid already waiting).
-     * So a new request waits while the newest one is unanswered and under
-     * request_gap_ms old. A request sent while no other is unanswered
-     * overtakes nothing. (Inferring that the newest had arrived from an
-     * early empty answer to the held one sent messages at once, but the
-     * fault test then lost a run of messages once: not understood yet.) */
+     * So a new request waits while an earlier one is unanswered, under
+     * request_gap_ms old and not known to have arrived (see
+     * note_arrival()), and while an earlier one waits to be sent again
+     * (without that, a request whose first copy a network reset stopped
+     * was overtaken by the next one: the fault test's 30 s stalls). A
+     * request sent while no other is unanswered, or after every earlier
+     * one is known to be there, overtakes nothing. */
     if (!b->terminate_pending && !b->pause_pending && gap_pending(b, now_ms)) return 0;
     /* XEP-0124 §12: in a polling session (the server holds nothing),
      * empty requests are spaced by at least `polling` seconds. */
@@ -530,6 +552,29 @@ static int is_echo(const slot *s) {
     return sent_len > 0 && sent_len == got_len && memcmp(sent, got, sent_len) == 0;
 }
 
+/* What an answer tells about which requests reached the server, for the
+ * request gap. The answered rid did. An empty answer to a request the
+ * server was holding, well before `wait` ran out, says more: a server
+ * keeps at most `hold` requests waiting and answers the oldest when one
+ * more comes (XEP-0124 §4, §8), so rid + hold reached it. That is how a
+ * client learns, one round trip after sending, that its payload request
+ * is there, and need not wait for the gap to send the next. */
+static void note_arrival(xw_bosh *b, const slot *s, double now_ms) {
+    if (s->rid > b->arrived_rid) b->arrived_rid = s->rid;
+    if (b->state != XW_BOSH_ACTIVE || !b->hold || s->times_sent != 1) return;
+    if (now_ms - s->sent_ms >= (double)b->wait_s * 1000.0 - 1000.0) return; /* the wait ran out */
+    const char *content;
+    size_t content_len;
+    body_content(&s->response, &content, &content_len);
+    for (size_t i = 0; i < content_len; i++)
+        if (content[i] != ' ' && content[i] != '\t' && content[i] != '\r' && content[i] != '\n') return;
+    if (!b->peeked_plain) return; /* a terminate or an error, not a held request let go */
+    uint64_t next = s->rid + b->hold;
+    /* Never past what was sent: a rid not yet sent has not arrived. */
+    if (next > b->last_new_rid) next = b->last_new_rid;
+    if (next > b->arrived_rid) b->arrived_rid = next;
+}
+
 static int process_response(xw_bosh *b, slot *s, double now_ms) {
     switch (s->http_status) {
     /* XEP-0124 §17.1: HTTP error codes of older servers map to conditions. */
@@ -582,6 +627,7 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
  * type='error' asks for this request and every earlier unanswered one to
  * be sent again, unchanged. Looks at the body element only. */
 static int is_recoverable_error(xw_bosh *b, const char *body, size_t len) {
+    b->peeked_plain = 0;
     unsigned long salt;
     xw_random_bytes(&salt, sizeof salt);
     if (xw_xml_parser_reset(b->parser, salt)) return 0;
@@ -654,6 +700,7 @@ void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, 
     }
     s->http_status = http_status;
     s->st = SLOT_ANSWERED;
+    if (http_status == 200) note_arrival(b, s, now_ms);
     /* XEP-0124 §14: process responses in rid order. */
     for (;;) {
         slot *next = slot_for_rid(b, b->processed_rid + 1);
@@ -683,10 +730,13 @@ double xw_bosh_next_deadline(const xw_bosh *b) {
         d = b->last_empty_ms + b->polling_s * 1000.0;
     /* Payload held back by the request gap goes out when it ends. */
     int has_payload = b->queued.len || b->restart_pending || b->terminate_pending || b->pause_pending;
-    if (b->state == XW_BOSH_ACTIVE && has_payload && gap_pending(b, b->last_new_ms)) {
-        /* (terminate and pause never wait: a page being unloaded cannot) */
-        double at = b->last_new_ms + b->cfg.request_gap_ms;
-        if (d < 0 || at < d) d = at;
+    /* (terminate and pause never wait: a page being unloaded cannot; with
+     * the window full, an answer comes first; a request waiting to be sent
+     * again has its own deadline below) */
+    if (b->state == XW_BOSH_ACTIVE && has_payload && !b->terminate_pending && !b->pause_pending &&
+        slots_in_use(b) < b->requests) {
+        double at = gap_end(b, -INFINITY);
+        if (at > 0 && at != INFINITY && (d < 0 || at < d)) d = at;
     }
     for (int i = 0; i < MAX_SLOTS; i++) {
         const slot *s = &b->slots[i];
@@ -781,6 +831,7 @@ int xw_bosh_restore_attrs(xw_bosh *b, const xw_node *saved) {
     if (!b->sid) return XW_ERR_NOMEM;
     b->next_rid = next;
     b->processed_rid = processed;
+    b->arrived_rid = processed;
     b->wait_s = parse_uint_attr(saved, "wait", b->cfg.wait_s);
     if (b->wait_s > b->cfg.wait_s) b->wait_s = b->cfg.wait_s;
     b->hold = parse_uint_attr(saved, "hold", b->cfg.hold);

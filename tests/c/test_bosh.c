@@ -444,6 +444,111 @@ static void test_request_gap(void) {
     teardown(&h);
 }
 
+/* The gap is for a request that may not have reached the server yet. An
+ * empty answer to the held request, long before `wait`, says the next rid
+ * did (XEP-0124 §4, §8: the server holds at most `hold` requests and
+ * answers the oldest when one more comes), so the one after it need not
+ * wait; an answer at the end of `wait`, a terminate or an error says
+ * nothing of the sort. */
+static void test_request_gap_known_arrival(void) {
+    static const char *const empty = "<body xmlns='http://jabber.org/protocol/httpbind'/>";
+    harness h;
+    char body[1024];
+    double held, first, second;
+    next_request_gap_ms = 50;
+    setup(&h, 3);
+    create(&h);
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    h.now += 5000;
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='1'/>", 39) == 0, "queue");
+    CHECK(take(&h, &first, body, sizeof body) && strstr(body, "id='1'"), "the first message at once: the held request is old");
+    h.now += 1;
+    answer(&h, held, empty);
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='2'/>", 39) == 0, "queue");
+    CHECK(take(&h, &second, body, sizeof body) && strstr(body, "id='2'") && second == first + 1,
+          "XEP-0124 §8: the held request let go empty means the first message's request arrived: the second goes at once");
+    teardown(&h);
+
+    /* The same answer when `wait` ran out tells nothing: the gap holds. */
+    next_request_gap_ms = 50;
+    setup(&h, 3);
+    create(&h);
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    h.now += 60000;
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='1'/>", 39) == 0, "queue");
+    CHECK(take(&h, &first, body, sizeof body), "the first message");
+    h.now += 1;
+    answer(&h, held, empty);
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='2'/>", 39) == 0, "queue");
+    CHECK(!take(&h, &second, body, sizeof body), "an empty answer at the end of wait (60 s) says nothing of the newer request: the gap holds");
+    h.now += 49;
+    CHECK(take(&h, &second, body, sizeof body) && strstr(body, "id='2'"), "sent when the gap ends");
+    teardown(&h);
+
+    /* An answer with stanzas is a push, not a request let go. */
+    next_request_gap_ms = 50;
+    setup(&h, 3);
+    create(&h);
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    h.now += 5000;
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='1'/>", 39) == 0, "queue");
+    CHECK(take(&h, &first, body, sizeof body), "the first message");
+    h.now += 1;
+    answer(&h, held, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' from='a@b'/></body>");
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='2'/>", 39) == 0, "queue");
+    CHECK(!take(&h, &second, body, sizeof body), "a push on the held request says nothing of the newer one: the gap holds");
+    teardown(&h);
+
+    /* A renewal sent after the held request was answered is alone: the
+     * message after it waits for the gap, then goes. */
+    next_request_gap_ms = 50;
+    setup(&h, 3);
+    create(&h);
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    h.now += 5000;
+    answer(&h, held, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' from='a@b'/></body>");
+    CHECK(take(&h, &first, body, sizeof body) && !strstr(body, "<message"), "the renewal at once");
+    h.now += 1;
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='2'/>", 39) == 0, "queue");
+    CHECK(!take(&h, &second, body, sizeof body), "a message 1 ms after the renewal waits: the renewal may not be there yet");
+    teardown(&h);
+}
+
+/* A request whose first copy never reached the server (a reset on the way
+ * in) is sent again with its rid; nothing newer may go before it, however
+ * old it is: the newer rid would reach ejabberd first and wait there, and
+ * the stall the gap exists for follows (seen in the fault test: a 30 s
+ * stall, then the session's process crashed on the retransmission). */
+static void test_request_gap_retransmission(void) {
+    harness h;
+    char body[1024];
+    double held, first, again, second;
+    next_request_gap_ms = 50;
+    setup(&h, 3);
+    create(&h);
+    CHECK(take(&h, &held, body, sizeof body), "held request");
+    h.now += 5000;
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='1'/>", 39) == 0, "queue");
+    CHECK(take(&h, &first, body, sizeof body) && strstr(body, "id='1'"), "the first message at once");
+    h.now += 1;
+    xw_bosh_failed(h.b, first, h.now);
+    answer(&h, held, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' from='a@b'/></body>");
+    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='2'/>", 39) == 0, "queue");
+    h.now += 100;
+    CHECK(!take(&h, &second, body, sizeof body),
+          "XEP-0124 §14 (ejabberd): nothing newer while the first message's request waits to be sent again");
+    double at = xw_bosh_next_deadline(h.b);
+    CHECK(at > h.now - 100, "woken for the retransmission (+%.0f)", at - h.now);
+    h.now = at;
+    xw_bosh_tick(h.b, h.now);
+    CHECK(take(&h, &again, body, sizeof body) && again == first && strstr(body, "id='1'"),
+          "XEP-0124 §14: the same rid and payload sent again first");
+    CHECK(!take(&h, &second, body, sizeof body), "the next one waits: the copy sent again may not be there yet");
+    h.now += 50;
+    CHECK(take(&h, &second, body, sizeof body) && second == first + 1 && strstr(body, "id='2'"), "then the next rid");
+    teardown(&h);
+}
+
 /* A queue bigger than max_request_bytes (64 KiB) goes out over several
  * requests of whole elements, in order, so the server routes one while
  * the next travels; an element bigger than that goes alone; a terminate
@@ -563,6 +668,8 @@ static void test_acks(void) {
 
 int main(void) {
     test_request_gap();
+    test_request_gap_known_arrival();
+    test_request_gap_retransmission();
     test_large_queue_split();
     test_polling_session();
     test_pause();
