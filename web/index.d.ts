@@ -101,8 +101,9 @@ export interface ClientOptions {
    * resumes its stream (the server resends what we never acknowledged; its count says which of
    * our messages to resend) before falling back to a new login and the archive. */
   streamManagement?: boolean;
-  /** Least time in ms between sending a request and the next one while the first is unanswered
-   * (default 50). Requests sent closer may reach the server out of order, and ejabberd then
+  /** How long in ms a new request waits for an earlier unanswered one that is not yet known to
+   * have reached the server (default 50); while an earlier one waits to be sent again, a new one
+   * waits for it. Requests sent closer may reach the server out of order, and ejabberd then
    * stalls both until `wait` ends. 0 sends at once. */
   requestGapMs?: number;
   /** In browsers, survive page reloads: on pagehide the session (sid, request ids and the bytes

@@ -156,8 +156,9 @@ void xw_client_free(xw_client *c);
  *   max_retries    retransmissions of one request before the session is
  *                  lost (3); backoff_base_ms (250), backoff_max_ms (8000)
  *   timeout_margin_ms  added to wait before a request is given up (10000)
- *   request_gap_ms a new request waits this long for the previous one to
- *                  arrive first (50; see bosh.c)
+ *   request_gap_ms a new request waits this long for an earlier unanswered
+ *                  one not known to have arrived, and for any earlier one
+ *                  waiting to be sent again (50; 0: neither; see bosh.c)
  *   initial_presence   "0": no presence once online (default "1")
  *   iq_timeout_ms  timeout of the session's IQs and default of pings (30000)
  *   stream_management  "0": no XEP-0198 even where offered (default "1")
