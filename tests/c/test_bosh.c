@@ -444,6 +444,19 @@ static void test_request_gap(void) {
     teardown(&h);
 }
 
+/* A session with the request gap on: its held request `held_age_ms` old,
+ * then a first message sent (at once: the held request is old). */
+static void gap_session(harness *h, double held_age_ms, double *held, double *first) {
+    char body[1024];
+    next_request_gap_ms = 50;
+    setup(h, 3);
+    create(h);
+    CHECK(take(h, held, body, sizeof body), "held request");
+    h->now += held_age_ms;
+    CHECK(xw_bosh_queue(h->b, "<message xmlns='jabber:client' id='1'/>", 39) == 0, "queue");
+    CHECK(take(h, first, body, sizeof body) && strstr(body, "id='1'"), "the first message at once: the held request is old");
+}
+
 /* The gap is for a request that may not have reached the server yet. An
  * empty answer to the held request, long before `wait`, says the next rid
  * did (XEP-0124 §4, §8: the server holds at most `hold` requests and
@@ -455,13 +468,7 @@ static void test_request_gap_known_arrival(void) {
     harness h;
     char body[1024];
     double held, first, second;
-    next_request_gap_ms = 50;
-    setup(&h, 3);
-    create(&h);
-    CHECK(take(&h, &held, body, sizeof body), "held request");
-    h.now += 5000;
-    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='1'/>", 39) == 0, "queue");
-    CHECK(take(&h, &first, body, sizeof body) && strstr(body, "id='1'"), "the first message at once: the held request is old");
+    gap_session(&h, 5000, &held, &first);
     h.now += 1;
     answer(&h, held, empty);
     CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='2'/>", 39) == 0, "queue");
@@ -470,13 +477,7 @@ static void test_request_gap_known_arrival(void) {
     teardown(&h);
 
     /* The same answer when `wait` ran out tells nothing: the gap holds. */
-    next_request_gap_ms = 50;
-    setup(&h, 3);
-    create(&h);
-    CHECK(take(&h, &held, body, sizeof body), "held request");
-    h.now += 60000;
-    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='1'/>", 39) == 0, "queue");
-    CHECK(take(&h, &first, body, sizeof body), "the first message");
+    gap_session(&h, 60000, &held, &first);
     h.now += 1;
     answer(&h, held, empty);
     CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='2'/>", 39) == 0, "queue");
@@ -486,13 +487,7 @@ static void test_request_gap_known_arrival(void) {
     teardown(&h);
 
     /* An answer with stanzas is a push, not a request let go. */
-    next_request_gap_ms = 50;
-    setup(&h, 3);
-    create(&h);
-    CHECK(take(&h, &held, body, sizeof body), "held request");
-    h.now += 5000;
-    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='1'/>", 39) == 0, "queue");
-    CHECK(take(&h, &first, body, sizeof body), "the first message");
+    gap_session(&h, 5000, &held, &first);
     h.now += 1;
     answer(&h, held, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' from='a@b'/></body>");
     CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='2'/>", 39) == 0, "queue");
@@ -523,13 +518,7 @@ static void test_request_gap_retransmission(void) {
     harness h;
     char body[1024];
     double held, first, again, second;
-    next_request_gap_ms = 50;
-    setup(&h, 3);
-    create(&h);
-    CHECK(take(&h, &held, body, sizeof body), "held request");
-    h.now += 5000;
-    CHECK(xw_bosh_queue(h.b, "<message xmlns='jabber:client' id='1'/>", 39) == 0, "queue");
-    CHECK(take(&h, &first, body, sizeof body) && strstr(body, "id='1'"), "the first message at once");
+    gap_session(&h, 5000, &held, &first);
     h.now += 1;
     xw_bosh_failed(h.b, first, h.now);
     answer(&h, held, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' from='a@b'/></body>");
