@@ -24,7 +24,9 @@ typedef struct slot {
     unsigned failures;
     double deadline;      /* SENT: give up; BACKOFF: retransmit */
     int http_status;
-    xw_buf response;
+    xw_buf response;      /* an answer that came before a lower rid's, kept until its turn */
+    const char *answer;   /* ANSWERED: the answer's bytes (in `response`, or the caller's while */
+    size_t answer_len;    /* xw_bosh_receive() processes it at once: no copy of a 3 MB page) */
     uint64_t payload_end; /* xw_bosh_queue_end() just after this body's payload */
     unsigned times_sent;  /* > 1: a retransmission (after a failure, or sent by an earlier page) */
     double sent_ms;       /* when it was last handed out */
@@ -274,7 +276,9 @@ static void free_slot(slot *s) {
     /* A request may have carried credentials (SASL PLAIN): no copy of it
      * stays in memory once it is answered. */
     xw_buf_scrub(&s->body);
-    xw_buf_clear(&s->response);
+    xw_buf_free(&s->response); /* an answer kept out of turn can be large: not kept for the next */
+    s->answer = NULL;
+    s->answer_len = 0;
 }
 
 int xw_bosh_start(xw_bosh *b, double now_ms) {
@@ -519,13 +523,13 @@ static void refuse(xw_bosh *b, const char *cond, const char *text) {
 /* Processes one response; returns 0 to go on, non-zero once the session
  * has closed. */
 /* What is between a body's start and end tags (empty for <body/>). */
-static void body_content(const xw_buf *body, const char **start, size_t *len) {
+static void body_content(const char *body, size_t body_len, const char **start, size_t *len) {
     *start = NULL;
     *len = 0;
-    const char *gt = body->data ? memchr(body->data, '>', body->len) : NULL;
-    if (!gt || gt == body->data || gt[-1] == '/') return;
+    const char *gt = body ? memchr(body, '>', body_len) : NULL;
+    if (!gt || gt == body || gt[-1] == '/') return;
     const char *end = NULL; /* the last "</": the body's end tag */
-    for (const char *p = body->data + body->len - 2; p > gt; p--) {
+    for (const char *p = body + body_len - 2; p > gt; p--) {
         if (p[0] == '<' && p[1] == '/') {
             end = p;
             break;
@@ -547,8 +551,8 @@ static int is_echo(const slot *s) {
     if (s->times_sent < 2) return 0;
     const char *sent, *got;
     size_t sent_len, got_len;
-    body_content(&s->body, &sent, &sent_len);
-    body_content(&s->response, &got, &got_len);
+    body_content(s->body.data, s->body.len, &sent, &sent_len);
+    body_content(s->answer, s->answer_len, &got, &got_len);
     return sent_len > 0 && sent_len == got_len && memcmp(sent, got, sent_len) == 0;
 }
 
@@ -565,7 +569,7 @@ static void note_arrival(xw_bosh *b, const slot *s, double now_ms) {
     if (now_ms - s->sent_ms >= (double)b->wait_s * 1000.0 - 1000.0) return; /* the wait ran out */
     const char *content;
     size_t content_len;
-    body_content(&s->response, &content, &content_len);
+    body_content(s->answer, s->answer_len, &content, &content_len);
     for (size_t i = 0; i < content_len; i++)
         if (content[i] != ' ' && content[i] != '\t' && content[i] != '\r' && content[i] != '\n') return;
     if (!b->peeked_plain) return; /* a terminate or an error, not a held request let go */
@@ -594,7 +598,7 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
     b->resp_condition[0] = '\0';
     int was_creating = b->state == XW_BOSH_CREATING;
     b->dropping_echo = is_echo(s);
-    int rc = xw_xml_parser_feed(b->parser, s->response.data, s->response.len, 1);
+    int rc = xw_xml_parser_feed(b->parser, s->answer, s->answer_len, 1);
     b->dropping_echo = 0;
     if (b->state == XW_BOSH_CLOSED) return 1; /* a stanza handler closed it */
     if (rc) {
@@ -694,9 +698,17 @@ void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, 
         }
         return;
     }
-    if (keep_response(&s->response, body, len)) {
-        set_condition(b, "internal-error", "out of memory");
-        return;
+    if (s->rid == b->processed_rid + 1) {
+        /* Its turn now: processed below, before the caller's bytes go. */
+        s->answer = body;
+        s->answer_len = len;
+    } else {
+        if (keep_response(&s->response, body, len)) {
+            set_condition(b, "internal-error", "out of memory");
+            return;
+        }
+        s->answer = s->response.data;
+        s->answer_len = s->response.len;
     }
     s->http_status = http_status;
     s->st = SLOT_ANSWERED;
@@ -707,7 +719,11 @@ void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, 
         if (!next || next->st != SLOT_ANSWERED) break;
         b->processed_rid++;
         int closed = process_response(b, next, now_ms);
-        if (closed) return;
+        if (closed) {
+            next->answer = NULL; /* it may be the caller's bytes */
+            next->answer_len = 0;
+            return;
+        }
         /* An answer means the server took this request's payload, and
          * every earlier one's (it processes them in rid order too). */
         if (next->payload_end > b->acked_bytes) b->acked_bytes = next->payload_end;
