@@ -40,6 +40,20 @@ void xw_event_json(xw_event *e, const char *key, const char *json, size_t len) {
     if (!e->rc) e->rc = xw_buf_append(&e->q->pending, json, len);
 }
 
+void xw_event_json_begin(xw_event *e, const char *key, xw_json *j) {
+    if (!e->rc) e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":", key);
+    /* The writer holds the queue's buffer until xw_event_json_end. */
+    j->b = e->q->pending;
+    j->rc = e->rc;
+    j->comma = 0;
+    e->q->pending = (xw_buf){0};
+}
+
+void xw_event_json_end(xw_event *e, xw_json *j) {
+    e->q->pending = j->b;
+    if (!e->rc) e->rc = j->rc;
+}
+
 void xw_event_end(xw_event *e) {
     if (!e->rc) e->rc = xw_buf_append(&e->q->pending, "}", 1);
     if (e->rc && e->q->pending.data) {
@@ -49,6 +63,9 @@ void xw_event_end(xw_event *e) {
 }
 
 const char *xw_events_take(xw_events *q, size_t *len) {
+    /* The last batch was read. A large one (a roster) is not kept as room
+     * for the next: most batches are a few hundred bytes. */
+    if (q->out.cap > 65536) xw_buf_free(&q->out);
     xw_buf_clear(&q->out);
     if (!q->pending.len || xw_buf_append(&q->pending, "]", 1)) {
         /* Nothing to hand out (or no memory to close the array): "[]". */

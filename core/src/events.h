@@ -53,6 +53,12 @@ void xw_json_int(xw_json *j, const char *key, long long value);
 void xw_json_bool(xw_json *j, const char *key, int value);
 void xw_json_free(xw_json *j);
 
+/* A JSON value under `key` written straight into the queue by the xw_json
+ * calls between these two, for a value too big to build apart first (a
+ * whole roster). Nothing else may be added to the event in between. */
+void xw_event_json_begin(xw_event *e, const char *key, xw_json *j);
+void xw_event_json_end(xw_event *e, xw_json *j);
+
 /* The events since the last call, as a JSON array; borrowed until the next
  * call. *len gets its length in bytes. */
 const char *xw_events_take(xw_events *q, size_t *len);
