@@ -25,19 +25,16 @@
  * Never freed; names of nodes are never written through. */
 static const char SHORT_NAMES[][14] = {
     "", "iq", "message", "presence", "body", "item", "group", "query", "result", "forwarded", "delay",
-    "stanza-id", "origin-id", "x", "request", "received", "markable", "displayed", "acknowledged", "active",
-    "composing", "paused", "inactive", "gone", "thread", "subject", "show", "status", "priority", "c", "fin",
-    "set", "first", "last", "count", "error", "text", "a", "r", "sent", "store", "no-store", "nick", "identity",
-    "feature", "to", "from", "id", "type", "jid", "name", "subscription", "ask", "approved", "stamp", "by",
-    "queryid", "ver", "node", "hash", "role", "affiliation", "category", "var", "h", "lang", "code", "reason",
+    "stanza-id", "origin-id", "x", "request", "received", "markable", "displayed", "active", "composing",
+    "paused", "thread", "subject", "show", "status", "priority", "c", "a", "r", "sent", "to", "from", "id",
+    "type", "jid", "name", "subscription", "ask", "stamp", "by", "queryid", "ver", "node", "hash", "lang",
+    "role", "affiliation",
 };
 static const char LONG_NAMES[][40] = {
     "jabber:client", "jabber:iq:roster", "urn:xmpp:mam:2", "urn:xmpp:forward:0", "urn:xmpp:delay",
     "urn:xmpp:sid:0", "urn:xmpp:receipts", "urn:xmpp:chat-markers:0", "http://jabber.org/protocol/chatstates",
-    "http://jabber.org/protocol/rsm", "urn:xmpp:sm:3", "urn:xmpp:carbons:2", "http://jabber.org/protocol/muc#user",
-    "http://jabber.org/protocol/caps", "urn:xmpp:hints", "urn:ietf:params:xml:ns:xmpp-stanzas",
-    "http://jabber.org/protocol/disco#info", "http://www.w3.org/XML/1998/namespace", "urn:xmpp:blocking",
-    "http://jabber.org/protocol/muc", "urn:xmpp:ping",
+    "urn:xmpp:sm:3", "urn:xmpp:carbons:2", "http://jabber.org/protocol/muc#user", "http://jabber.org/protocol/caps",
+    "http://www.w3.org/XML/1998/namespace",
 };
 
 static int is_shared_name(const char *p) {
