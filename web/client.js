@@ -451,10 +451,34 @@ export class Client {
     if (!Number.isInteger(history)) throw new TypeError('join: history must be an integer');
     const inRoom = this.#rooms.get(room);
     if (inRoom?.nick && inRoom.nick !== nick) throw new XmppError('bad-request', `join: already in ${room} as ${inRoom.nick}`);
+    // A second join() of a room still joining waits for the same answer.
+    const key = room.toLowerCase();
+    const waiting = this.#joins.get(key);
+    if (waiting) return waiting.promise;
     const rc = this.#call(['room', 'nick', 'password'], { room, nick, password },
       (x, c, p) => x.xw_client_join(c, p.room, p.nick, p.password, history));
     this.#check(rc, 'join');
-    return new Promise((resolve, reject) => this.#joins.set(room.toLowerCase(), { resolve, reject }));
+    // A room that never answers (its service gone, the presence lost with
+    // a server) must not leave the promise pending for ever: after the IQ
+    // timeout it rejects, and the half-made join is left.
+    const entry = {};
+    entry.promise = new Promise((resolve, reject) => {
+      const ms = this.#opts.iqTimeoutMs ?? 30000;
+      const timer = setTimeout(() => {
+        if (this.#joins.get(key) !== entry) return;
+        this.#joins.delete(key);
+        reject(new XmppError('remote-server-timeout', `join: no answer from ${room} within ${ms} ms`, { room }));
+        try {
+          this.leave(room);
+        } catch {
+          // not online any more: nothing to leave
+        }
+      }, ms);
+      entry.resolve = (v) => { clearTimeout(timer); resolve(v); };
+      entry.reject = (e) => { clearTimeout(timer); reject(e); };
+    });
+    this.#joins.set(key, entry);
+    return entry.promise;
   }
 
   /** Leaves a room. */

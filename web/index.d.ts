@@ -412,9 +412,11 @@ export class Client {
   /** The rooms we are in (XEP-0045). */
   readonly rooms: Room[];
   /** Joins a room; rejects with an XmppError (condition conflict, registration-required,
-   * not-authorized, forbidden, …). `history`: messages of the room's history to get (-1: the room's
-   * default). Rooms are joined again after a new login. Throws XmppError('bad-request') in a room
-   * we are in under another nickname. */
+   * not-authorized, forbidden, …), or with remote-server-timeout when the room has not answered
+   * within `iqTimeoutMs` of the call (the half-made join is then left). `history`: messages of the
+   * room's history to get (-1: the room's default). Rooms are joined again after a new login. A
+   * second join() of a room still joining returns the first one's promise. Throws
+   * XmppError('bad-request') in a room we are in under another nickname. */
   join(room: string, options: { nick: string; password?: string; history?: number }): Promise<RoomJoined>;
   leave(room: string): void;
   /** XEP-0030: what jid (default: our server) is and supports; `node` for XEP-0115 node#ver. */

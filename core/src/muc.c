@@ -319,15 +319,8 @@ int xw_client_join(xw_client *c, const char *room, const char *nick, const char 
     return send_join(c, r);
 }
 
-int xw_client_leave(xw_client *c, const char *room) {
-    xw_room *r = room ? xw_muc_find(&c->muc, room) : NULL;
-    if (!r) return XW_ERR_INVALID;
-    if (!xw_session_online(c) || !r->joined) {
-        room_event(c, "room-left", r, NULL, NULL, NULL, NULL);
-        drop_room(&c->muc, r);
-        return XW_OK;
-    }
-    /* §7.14: unavailable presence to room/nick; the room's answer ends it. */
+/* §7.14: unavailable presence to room/nick. */
+static int send_unavailable(xw_client *c, const xw_room *r) {
     xw_node *p = NULL;
     xw_buf to = {0};
     int rc = xw_im_build_presence(&p, "unavailable", NULL, NULL, NULL);
@@ -337,6 +330,22 @@ int xw_client_leave(xw_client *c, const char *room) {
     xw_node_free(p);
     xw_buf_free(&to);
     return rc;
+}
+
+int xw_client_leave(xw_client *c, const char *room) {
+    xw_room *r = room ? xw_muc_find(&c->muc, room) : NULL;
+    if (!r) return XW_ERR_INVALID;
+    if (!xw_session_online(c) || !r->joined) {
+        /* Not in it yet: forgotten here. If the join presence went out,
+         * an unavailable one follows it, so a room that answers the join
+         * late (or whose answer was lost) does not keep us in. */
+        int rc = xw_session_online(c) && c->s.presence_sent ? send_unavailable(c, r) : XW_OK;
+        room_event(c, "room-left", r, NULL, NULL, NULL, NULL);
+        drop_room(&c->muc, r);
+        return rc;
+    }
+    /* The room's answer to it ends the stay. */
+    return send_unavailable(c, r);
 }
 
 /* ------------------------------------------------ across page loads */

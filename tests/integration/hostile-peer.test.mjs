@@ -254,6 +254,28 @@ test('fake CM: a poison stanza and a good one in the same response: the poison i
   }
 });
 
+test('XEP-0045 §7.2: a room that never answers the join: join() rejects with remote-server-timeout after iqTimeoutMs and leaves; a second join() meanwhile shares the answer', async () => {
+  const cm = await startFakeCM(); // answers no presence: the room stays silent
+  const client = createClient({ service: cm.url, jid: 'alice@localhost', password: 'pw', resource: 'web', allowPlain: true, iqTimeoutMs: 400 });
+  try {
+    await client.connect();
+    const started = performance.now();
+    const first = client.join('silent@muc.localhost', { nick: 'Alice' });
+    const second = client.join('silent@muc.localhost', { nick: 'Alice' });
+    assert.equal(second, first, 'the second join() is the first one\'s promise');
+    await assert.rejects(first, (e) => e.condition === 'remote-server-timeout' && e.room === 'silent@muc.localhost');
+    assert.ok(performance.now() - started >= 380, 'not before iqTimeoutMs');
+    const presences = () => cm.received.filter((s) => s.startsWith('<presence') && s.includes("to='silent@muc.localhost/Alice'"));
+    for (let t = 0; t < 100 && !presences().some((s) => s.includes("type='unavailable'")); t++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(presences().filter((s) => !s.includes("type='unavailable'")).length, 1, 'one join presence sent');
+    assert.ok(presences().some((s) => s.includes("type='unavailable'")), 'the half-made join is left');
+    assert.equal(client.status, 'online', 'the session goes on');
+  } finally {
+    await client.disconnect();
+    await cm.close();
+  }
+});
+
 test('fake CM: a body over max_body_bytes is refused with a terminate request, then a new session is created', async () => {
   const cm = await startFakeCM();
   const client = createClient({
