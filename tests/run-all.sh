@@ -38,4 +38,6 @@ echo "== wasm build"
 bash wasm-build/build.sh
 
 echo "== integration tests (real ejabberd, Node and Chromium)"
-node --test --test-concurrency=1 tests/integration/
+# A test that hangs fails after 5 minutes (the longest take half a minute),
+# naming itself, instead of holding the run until CI's limit.
+node --test --test-concurrency=1 --test-timeout=300000 tests/integration/
