@@ -57,8 +57,7 @@ struct xw_bosh {
     int terminate_pending;
     unsigned pause_pending; /* seconds for the next request's pause attribute */
     double last_empty_ms;   /* when the last empty request went out (polling) */
-    uint64_t last_new_rid;  /* the newest request handed out, and when */
-    double last_new_ms;
+    uint64_t last_new_rid;  /* the newest request handed out */
     uint64_t arrived_rid;   /* every rid up to this one is known to have reached the server */
     slot slots[MAX_SLOTS];
 
@@ -487,7 +486,6 @@ int xw_bosh_next_request(xw_bosh *b, double now_ms, xw_bosh_request *out) {
     slot *s = new_slot(b);
     if (!s) return 0;
     b->last_new_rid = s->rid;
-    b->last_new_ms = now_ms;
     if (build_body(b, s)) {
         set_condition(b, "internal-error", "out of memory");
         return 0;

@@ -166,37 +166,27 @@ void xw_roster_item_json(const xw_roster *r, const char *bare_jid, xw_json *j) {
     xw_json_close(j, '}');
 }
 
-/* A "roster" event: the whole roster (full) or the items of one push. */
+/* A "roster" event: the whole roster (full) or the items of one push. The
+ * items are written straight into the event queue: built apart first, a
+ * 10,000-item roster (1 MB of JSON) was in the wasm heap twice. */
 static void emit_roster(xw_client *c, const xw_node *changed) {
-    if (!changed) {
-        /* The whole roster is written straight into the event queue: built
-         * apart first, a 10,000-item roster (1 MB of JSON) was in the wasm
-         * heap twice. */
-        xw_event e;
-        xw_event_begin(&e, &c->events, "roster");
-        xw_event_bool(&e, "full", 1);
-        xw_event_str(&e, "version", c->roster.ver);
-        xw_json items;
-        xw_event_json_begin(&e, "items", &items);
-        xw_roster_items_json(&c->roster, &items);
-        xw_event_json_end(&e, &items);
-        xw_event_end(&e);
-        return;
-    }
-    xw_json items = {0};
-    xw_json_open(&items, NULL, '[');
-    for (const xw_node *it = xw_node_child(changed, "item", XW_NS_ROSTER); it;
-         it = xw_node_next_named(it, "item", XW_NS_ROSTER))
-        xw_roster_item_json(&c->roster, xw_node_attr(it, "jid"), &items);
-    xw_json_close(&items, ']');
     xw_event e;
     xw_event_begin(&e, &c->events, "roster");
-    xw_event_bool(&e, "full", 0);
+    xw_event_bool(&e, "full", changed == NULL);
     xw_event_str(&e, "version", c->roster.ver);
-    if (items.rc) e.rc = items.rc;
-    else xw_event_json(&e, "items", items.b.data, items.b.len);
+    xw_json items;
+    xw_event_json_begin(&e, "items", &items);
+    if (changed) {
+        xw_json_open(&items, NULL, '[');
+        for (const xw_node *it = xw_node_child(changed, "item", XW_NS_ROSTER); it;
+             it = xw_node_next_named(it, "item", XW_NS_ROSTER))
+            xw_roster_item_json(&c->roster, xw_node_attr(it, "jid"), &items);
+        xw_json_close(&items, ']');
+    } else {
+        xw_roster_items_json(&c->roster, &items);
+    }
+    xw_event_json_end(&e, &items);
     xw_event_end(&e);
-    xw_json_free(&items);
 }
 
 void xw_roster_emit_full(xw_client *c) { emit_roster(c, NULL); }
