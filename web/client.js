@@ -776,13 +776,13 @@ export class Client {
         break;
       }
       case 'message': {
-        const { type, messageType, history, ...fields } = ev;
-        const m = { ...fields, type: messageType };
-        if (history) {
-          this.#iqs.get(history)?.messages.push(m); // a page of history, not a new message
+        // The core writes the message as the app gets it (no copy here: a
+        // page of history is thousands of them).
+        if (ev.history) {
+          this.#iqs.get(ev.history)?.messages.push(ev.message); // a page of history, not a new message
           break;
         }
-        this.#emit('message', m);
+        this.#emit('message', ev.message);
         break;
       }
       case 'history': {

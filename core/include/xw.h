@@ -73,9 +73,10 @@ void xw_free(void *p);
  *   online    {jid, mechanism} after a login; {jid, resumed: true} when a
  *             saved session (xw_client_resume) or a XEP-0198 stream was
  *             carried on
- *   message   {from, to, id, messageType, body, subject, thread, xml,
- *             stanzaId (our archive's id, XEP-0359), delay and archived:
- *             true (from the archive catch-up, XEP-0313)}
+ *   message   {history, message: {type, from, to, id, body, subject,
+ *             thread, xml, stanzaId (our archive's id, XEP-0359), delay and
+ *             archived: true (from the archive catch-up, XEP-0313)}}: the
+ *             message as the app gets it, under the event's own fields
  *   presence  {from, to, presenceType, show, status, priority, xml}
  *   iq        {token, ok, condition, xml}: the answer to xw_client_ping();
  *             condition "timeout" or "disconnected" when none came
@@ -105,10 +106,11 @@ void xw_free(void *p);
  *   marker    {from, marker: received|displayed|acknowledged, id}: XEP-0333
  *   chat-state {from, state, thread}: XEP-0085
  *             (these three with room and nick for a room, carbon for a copy)
- *   message   also: originId, carbon ("received"/"sent": XEP-0280 copies
- *             of our other resources' messages), room and nick (XEP-0045),
- *             history (the token of the query it answers), outgoing: true
- *             when our account sent it (a sent carbon, ours in our archive,
+ *   message   history: the token of the query it answers (a page of
+ *             history, not a new message); in message also: originId,
+ *             carbon ("received"/"sent": XEP-0280 copies of our other
+ *             resources' messages), room and nick (XEP-0045), outgoing:
+ *             true when our account sent it (a sent carbon, ours in our archive,
  *             ours in a room; never judged from a 'from' alone),
  *             receiptRequested, markable, chatState, errorCondition (type
  *             error); a message

@@ -3,27 +3,56 @@
 
 #include <string.h>
 
+/* [,]"key": — keys are the core's own identifiers, never escaped; key NULL
+ * writes only the comma. Plain appends, not xw_buf_printf: an archive page
+ * writes ~20 keys per message, a roster ~4 per item. */
+static int append_key(xw_buf *b, int comma, const char *key) {
+    size_t n = key ? strlen(key) : 0;
+    int rc = xw_buf_reserve(b, n + 4);
+    if (rc) return rc;
+    if (comma) b->data[b->len++] = ',';
+    if (key) {
+        b->data[b->len++] = '"';
+        memcpy(b->data + b->len, key, n);
+        b->len += n;
+        b->data[b->len++] = '"';
+        b->data[b->len++] = ':';
+    }
+    b->data[b->len] = '\0';
+    return XW_OK;
+}
+
+static void event_key(xw_event *e, const char *key) {
+    if (!e->rc) e->rc = append_key(&e->q->pending, !e->opened, key);
+    e->opened = 0;
+}
+
 void xw_event_begin(xw_event *e, xw_events *q, const char *type) {
     e->q = q;
     e->mark = q->pending.len;
-    e->rc = xw_buf_append(&q->pending, q->pending.len ? "," : "[", 1);
-    if (!e->rc) e->rc = xw_buf_printf(&q->pending, "{\"type\":\"%s\"", type);
+    e->opened = 0;
+    e->rc = xw_buf_append(&q->pending, q->pending.len ? ",{" : "[{", 2);
+    if (!e->rc) e->rc = xw_buf_append_str(&q->pending, "\"type\":\"");
+    if (!e->rc) e->rc = xw_buf_append_str(&q->pending, type);
+    if (!e->rc) e->rc = xw_buf_append(&q->pending, "\"", 1);
 }
 
 void xw_event_str(xw_event *e, const char *key, const char *value) {
     if (e->rc || !value) return;
-    e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":", key);
+    event_key(e, key);
     if (!e->rc) e->rc = xw_buf_append_json_string(&e->q->pending, value, strlen(value));
 }
 
 void xw_event_int(xw_event *e, const char *key, long long value) {
+    event_key(e, key);
     if (e->rc) return;
-    if (value < 0) e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":-%llu", key, (unsigned long long)-value);
-    else e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":%llu", key, (unsigned long long)value);
+    if (value < 0) e->rc = xw_buf_printf(&e->q->pending, "-%llu", (unsigned long long)-value);
+    else e->rc = xw_buf_printf(&e->q->pending, "%llu", (unsigned long long)value);
 }
 
 void xw_event_bool(xw_event *e, const char *key, int value) {
-    if (!e->rc) e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":%s", key, value ? "true" : "false");
+    event_key(e, key);
+    if (!e->rc) e->rc = xw_buf_append_str(&e->q->pending, value ? "true" : "false");
 }
 
 void xw_event_xml(xw_event *e, const char *key, const xw_node *n) {
@@ -35,13 +64,12 @@ void xw_event_xml(xw_event *e, const char *key, const xw_node *n) {
 }
 
 void xw_event_json(xw_event *e, const char *key, const char *json, size_t len) {
-    if (e->rc) return;
-    e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":", key);
+    event_key(e, key);
     if (!e->rc) e->rc = xw_buf_append(&e->q->pending, json, len);
 }
 
 void xw_event_json_begin(xw_event *e, const char *key, xw_json *j) {
-    if (!e->rc) e->rc = xw_buf_printf(&e->q->pending, ",\"%s\":", key);
+    event_key(e, key);
     /* The writer holds the queue's buffer until xw_event_json_end. */
     j->b = e->q->pending;
     j->rc = e->rc;
@@ -52,6 +80,17 @@ void xw_event_json_begin(xw_event *e, const char *key, xw_json *j) {
 void xw_event_json_end(xw_event *e, xw_json *j) {
     e->q->pending = j->b;
     if (!e->rc) e->rc = j->rc;
+}
+
+void xw_event_object_begin(xw_event *e, const char *key) {
+    event_key(e, key);
+    if (!e->rc) e->rc = xw_buf_append(&e->q->pending, "{", 1);
+    e->opened = 1;
+}
+
+void xw_event_object_end(xw_event *e) {
+    if (!e->rc) e->rc = xw_buf_append(&e->q->pending, "}", 1);
+    e->opened = 0;
 }
 
 void xw_event_end(xw_event *e) {
@@ -91,8 +130,7 @@ void xw_events_free(xw_events *q) {
 /* ----------------------------------------------------------------- JSON */
 
 static void json_member(xw_json *j, const char *key) {
-    if (!j->rc && j->comma) j->rc = xw_buf_append(&j->b, ",", 1);
-    if (!j->rc && key) j->rc = xw_buf_printf(&j->b, "\"%s\":", key);
+    if (!j->rc) j->rc = append_key(&j->b, j->comma, key);
 }
 
 void xw_json_open(xw_json *j, const char *key, char bracket) {

@@ -19,6 +19,7 @@ typedef struct xw_event {
     xw_events *q;
     size_t mark; /* where the event began, to drop it on failure */
     int rc;      /* the first failure, if any */
+    int opened;  /* an object was just opened: no comma before its first field */
 } xw_event;
 
 /* Opens {"type":"<type>" at the end of the queue. */
@@ -33,6 +34,10 @@ void xw_event_bool(xw_event *e, const char *key, int value);
 void xw_event_xml(xw_event *e, const char *key, const xw_node *n);
 /* ,"key":<json> where json is valid JSON text (built with xw_json). */
 void xw_event_json(xw_event *e, const char *key, const char *json, size_t len);
+/* ,"key":{ … } around the fields added in between: an object the app
+ * gets as it is, without copying it field by field in JS. */
+void xw_event_object_begin(xw_event *e, const char *key);
+void xw_event_object_end(xw_event *e);
 /* Closes the event, or removes it if any field failed. */
 void xw_event_end(xw_event *e);
 

@@ -15,11 +15,11 @@ static void child_text(xw_event *e, const char *key, const xw_node *st, const ch
 
 void xw_im_message_fields(xw_event *e, const xw_node *st) {
     const char *type = xw_node_attr(st, "type");
+    /* RFC 6121 §5.2.2: a missing type means 'normal'. */
+    xw_event_str(e, "type", type ? type : "normal");
     xw_event_str(e, "from", xw_node_attr(st, "from"));
     xw_event_str(e, "to", xw_node_attr(st, "to"));
     xw_event_str(e, "id", xw_node_attr(st, "id"));
-    /* RFC 6121 §5.2.2: a missing type means 'normal'. */
-    xw_event_str(e, "messageType", type ? type : "normal");
     child_text(e, "body", st, "body");
     child_text(e, "subject", st, "subject");
     child_text(e, "thread", st, "thread");

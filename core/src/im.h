@@ -8,8 +8,8 @@
 #include "util.h"
 #include "xml.h"
 
-/* Adds the fields of a "message" event for `st` to e: from, to, id,
- * messageType, body, subject, thread, xml. */
+/* Adds the fields of a message for `st` to e: type (first: it may open
+ * an object), from, to, id, body, subject, thread, xml. */
 void xw_im_message_fields(xw_event *e, const xw_node *st);
 /* Adds the fields of a "presence" event: from, to, presenceType, show,
  * status, priority (a number), xml. */

@@ -99,13 +99,14 @@ void xw_message_deliver(xw_client *c, const xw_node *m, const xw_msg_meta *meta)
     if (!content) return;
     xw_event e;
     xw_event_begin(&e, &c->events, "message");
+    if (meta->history) xw_event_int(&e, "history", meta->history);
+    xw_event_object_begin(&e, "message");
     xw_im_message_fields(&e, m);
     xw_event_str(&e, "stanzaId", meta->stanza_id);
     xw_event_str(&e, "originId", xw_mam_origin_id(m));
     xw_event_str(&e, "delay", meta->delay ? meta->delay : first_delay(m));
     if (meta->archived) xw_event_bool(&e, "archived", 1);
     if (meta->outgoing) xw_event_bool(&e, "outgoing", 1);
-    if (meta->history) xw_event_int(&e, "history", meta->history);
     xw_event_str(&e, "carbon", meta->carbon);
     xw_event_str(&e, "room", meta->room);
     xw_event_str(&e, "nick", meta->nick);
@@ -117,6 +118,7 @@ void xw_message_deliver(xw_client *c, const xw_node *m, const xw_msg_meta *meta)
         const xw_node *cond = err ? xw_node_child(err, NULL, "urn:ietf:params:xml:ns:xmpp-stanzas") : NULL;
         xw_event_str(&e, "errorCondition", cond ? cond->name : "undefined-condition");
     }
+    xw_event_object_end(&e);
     xw_event_end(&e);
 }
 

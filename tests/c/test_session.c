@@ -39,8 +39,8 @@ static void test_messages_and_iq(void) {
     go_online(&s);
     xw_buf_clear(&s.events);
     reply(&s, "<message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com/web' type='chat' id='m1'><body>hi &amp; &lt;3</body></message>");
-    CHECK(strstr(s.events.data, "\"type\":\"message\",\"from\":\"bob@example.com/x\"") &&
-              strstr(s.events.data, "\"messageType\":\"chat\",\"body\":\"hi & <3\""),
+    CHECK(strstr(s.events.data, "\"type\":\"message\",\"message\":{\"type\":\"chat\",\"from\":\"bob@example.com/x\"") &&
+              strstr(s.events.data, "\"id\":\"m1\",\"body\":\"hi & <3\""),
           "RFC 6121 §5: message event: %s", s.events.data);
     CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "1 < 2", NULL, NULL, "id1") == 0, "send message");
     drain(&s);

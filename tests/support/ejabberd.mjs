@@ -112,9 +112,20 @@ export async function startEjabberd(opts = {}) {
   await run('chown', ['-R', 'ejabberd:ejabberd', dir]);
   const base = ['--config-dir', dir, '--ctl-config', path.join(dir, 'ejabberdctl.cfg'),
     '--config', path.join(dir, 'ejabberd.yml'), '--logs', dir, '--spool', path.join(dir, 'db'), '--node', node];
+  // Exit status 3 is ejabberd_ctl's STATUS_BADRPC: the call did not reach
+  // the node (seen once, registering users right after 'started' while the
+  // machine was busy). Such a call is tried again; any other failure, or a
+  // node still unreachable after three tries, fails as it is.
   const ctl = async (...args) => {
-    const { stdout } = await run('ejabberdctl', [...base, ...args], { timeout: 60000 });
-    return stdout;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { stdout } = await run('ejabberdctl', [...base, ...args], { timeout: 60000 });
+        return stdout;
+      } catch (err) {
+        if (err.code !== 3 || attempt === 3 || args[0] === 'stop' || args[0] === 'stopped') throw err;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   };
 
   const server = {
