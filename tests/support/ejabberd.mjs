@@ -38,7 +38,19 @@ const IM_MODULES = `  mod_carboncopy: {}
   mod_muc_admin: {}
 `;
 
-function yaml({ httpPort, c2sPort, scramHash, mam, muc, im, inactivity = 30, extraYaml }) {
+// Users, rosters, archives and rooms on PostgreSQL (ejabberd's pg.sql
+// schema), the storage a cluster's nodes share.
+const sqlYaml = (sql) => `default_db: sql
+sql_type: pgsql
+sql_server: "127.0.0.1"
+sql_port: ${sql.port}
+sql_database: ${sql.database}
+sql_username: ${sql.username}
+sql_password: ${sql.password}
+sql_pool_size: 4
+`;
+
+function yaml({ httpPort, c2sPort, scramHash, mam, muc, im, inactivity = 30, sql, extraYaml }) {
   return `# Generated for a test run: loopback only.
 hosts:
   - localhost
@@ -49,6 +61,7 @@ listen:
   - port: ${httpPort}
     ip: "127.0.0.1"
     module: ejabberd_http
+    backlog: 1024
     request_handlers:
       /bosh: mod_bosh
       /ws: ejabberd_http_ws
@@ -58,8 +71,8 @@ listen:
     max_stanza_size: 10485760
     shaper: none
     access: c2s
-auth_method: internal
-auth_password_format: scram
+auth_method: ${sql ? 'sql' : 'internal'}
+${sql ? sqlYaml(sql) : ''}auth_password_format: scram
 ${scramHash ? `auth_scram_hash: ${scramHash}\n` : ''}shaper_rules:
   c2s_shaper: none
 acl:
@@ -92,8 +105,12 @@ ${mam ? '  mod_mam:\n    default: always\n' : ''}${muc ? `  mod_muc:\n    host: 
 
 /**
  * Starts ejabberd. opts: { scramHash: 'sha1'|'sha256'|'sha512', mam, muc (rooms archived when mam is on too),
- * im (carbons, blocking, caps, room administration), inactivity (BOSH, s), extraYaml }.
- * Returns { boshUrl, domain, httpPort, c2sPort, register(user, pw), ctl(...args), stop() }.
+ * im (carbons, blocking, caps, room administration), inactivity (BOSH, s), extraYaml,
+ * sql ({ port, database, username, password } of a PostgreSQL: every store there),
+ * epmdPort (a private epmd on that loopback port instead of a fixed distribution port: what
+ * nodes that cluster need, as each finds the other's port through epmd) }.
+ * Returns { boshUrl, domain, httpPort, c2sPort, node, register(user, pw), ctl(...args),
+ * kill() (SIGKILL, as a crash), start() (again, after kill), stop() }.
  */
 export async function startEjabberd(opts = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xw-ejabberd-'));
@@ -101,10 +118,16 @@ export async function startEjabberd(opts = {}) {
   const node = `xwtest${process.pid}n${++counter}@localhost`;
   await fs.mkdir(path.join(dir, 'db'));
   await fs.writeFile(path.join(dir, 'ejabberd.yml'), yaml({ httpPort, c2sPort, ...opts }));
-  // ERL_DIST_PORT: the node listens on one fixed port and needs no epmd;
-  // INET_DIST_INTERFACE keeps that port on loopback.
+  // ERL_DIST_PORT: the node listens on one fixed port and needs no epmd.
+  // With epmdPort, the node (and every ejabberdctl call: the script sources
+  // this file) listens on a port of its own choosing and registers it with
+  // a private epmd on loopback, where the other nodes look it up.
+  // INET_DIST_INTERFACE keeps the distribution ports on loopback.
+  const dist = opts.epmdPort
+    ? `ERL_EPMD_ADDRESS=127.0.0.1\nERL_EPMD_PORT=${opts.epmdPort}\nexport ERL_EPMD_PORT\n`
+    : `ERL_DIST_PORT=${distPort}\n`;
   await fs.writeFile(path.join(dir, 'ejabberdctl.cfg'),
-    `ERL_DIST_PORT=${distPort}\nINET_DIST_INTERFACE=127.0.0.1\nEJABBERD_PID_PATH=${dir}/ejabberd.pid\n` +
+    `${dist}INET_DIST_INTERFACE=127.0.0.1\nEJABBERD_PID_PATH=${dir}/ejabberd.pid\n` +
     `ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 +sbwt none +sbwtdcpu none +sbwtdio none"\n`);
   // Erlang's resolver config, as the packaged one; the node reads it from --config-dir.
   await fs.copyFile('/etc/ejabberd/inetrc', path.join(dir, 'inetrc')).catch(() => fs.writeFile(path.join(dir, 'inetrc'), ''));
@@ -134,6 +157,11 @@ export async function startEjabberd(opts = {}) {
     wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
     ctl,
     register: (user, password) => ctl('register', user, 'localhost', password),
+    kill: () => killNode(node, 'KILL'),
+    start: async () => {
+      await ctl('start');
+      await ctl('started');
+    },
     stop: async () => {
       if (!running.has(server)) return;
       running.delete(server);
@@ -145,8 +173,7 @@ export async function startEjabberd(opts = {}) {
   };
   running.add(server);
   try {
-    await ctl('start');
-    await ctl('started');
+    await server.start();
   } catch (err) {
     const log = await fs.readFile(path.join(dir, 'ejabberd.log'), 'utf8').catch(() => '');
     await server.stop();
@@ -155,9 +182,11 @@ export async function startEjabberd(opts = {}) {
   return server;
 }
 
-/** Kills what is left of a node whose stop did not finish. */
-async function killNode(node) {
-  await run('pkill', ['-f', `-sname ${node.split('@')[0]}|-name ${node}|${node}`]).catch(() => {});
+/** Kills what is left of a node whose stop did not finish (or, with
+ * signal KILL, a running node, as a crash would). */
+async function killNode(node, signal = 'TERM') {
+  // '--': the pattern starts with a dash, which pkill would read as options.
+  await run('pkill', [`-${signal}`, '-f', '--', `-sname ${node.split('@')[0]}|-name ${node}|${node}`]).catch(() => {});
 }
 
 function stopAllSync() {
