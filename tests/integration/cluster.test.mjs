@@ -120,3 +120,99 @@ test('cluster: alice and bob with sessions on different nodes chat both ways thr
   assert.equal(alice.of('error').length, 0, `no errors at alice: ${JSON.stringify(alice.of('error'))}`);
   assert.equal(bob.of('error').length, 0, `no errors at bob: ${JSON.stringify(bob.of('error'))}`);
 });
+
+test('cluster: a node killed (SIGKILL) while 2,000 messages flow both ways loses the sessions it held; their client logs in again through the balancer to the surviving node and catches up from the archive (XEP-0313 §4); the node rejoins and requests spread again', async (t) => {
+  const fast = { maxRetries: 3, backoffBaseMs: 100, backoffMaxMs: 400, reconnectDelayMs: 300, reconnectMaxDelayMs: 1000 };
+  const alice = await online('alice', fast);
+  let bob = await online('bob', fast);
+  for (let tries = 0; (await nodesOf('bob'))[0] === (await nodesOf('alice'))[0]; tries++) {
+    assert.ok(tries < 6, 'bob\'s session never landed on the other node');
+    open.delete(bob.client);
+    await bob.client.disconnect();
+    bob = await online('bob', fast);
+  }
+  const [bobNode] = await nodesOf('bob');
+  const victim = cluster.nodes.find((n) => n.node === bobNode);
+  assert.ok(victim, `bob's node ${bobNode} is one of the cluster's`);
+
+  const record = (w, prefix) => {
+    const got = [];
+    const stats = { archived: 0, lost: 0, logins: 0, resumed: 0 };
+    w.client.on('message', (m) => {
+      const k = new RegExp(`^${prefix}(\\d+)$`).exec(m.body ?? '');
+      if (!k) return;
+      got.push(Number(k[1]));
+      if (m.archived) stats.archived++;
+    });
+    w.client.on('status', (e) => { if (e.status === 'reconnecting' && e.attempt <= 1) stats.lost++; });
+    w.client.on('online', (o) => { if (o.resumed) stats.resumed++; else stats.logins++; });
+    return { got, stats };
+  };
+  const atBob = record(bob, 'a');
+  const atAlice = record(alice, 'b');
+  const N = 1000;
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const sendAll = async (from, to, prefix) => {
+    for (let n = 1; n <= N; n++) {
+      for (;;) {
+        try {
+          from.client.sendMessage({ to, body: `${prefix}${n}`, id: `${prefix}${n}` });
+          break;
+        } catch (err) {
+          // The outbox is full while the session is away (maxQueuedBytes):
+          // wait and try again, as an app would.
+          if (err.condition !== 'resource-constraint') throw err;
+          await sleep(20);
+        }
+      }
+      if (n % 5 === 0) await sleep(10);
+    }
+  };
+  const killed = (async () => {
+    await until(() => atBob.got.length >= 300, 20000, 'bob to have 300 messages');
+    await victim.kill();
+  })();
+  try {
+    await Promise.all([sendAll(alice, 'bob@localhost', 'a'), sendAll(bob, 'alice@localhost', 'b'), killed]);
+    await until(() => new Set(atBob.got).size >= N && new Set(atAlice.got).size >= N, 30000, 'every message at both').catch(() => {});
+    await sleep(1000); // a duplicate would come now
+    const missing = (got) => Array.from({ length: N }, (_, k) => k + 1).filter((n) => !got.includes(n));
+    const outOfOrder = (got) => got.filter((n, i) => i > 0 && n < got[i - 1]).length;
+    console.log(`node kill: bob (on the killed node) ${new Set(atBob.got).size}/${N} received, ${atBob.stats.archived} from the archive, ` +
+      `${atBob.stats.lost} session(s) lost, ${atBob.stats.logins} new login(s), ${atBob.stats.resumed} resumed, ` +
+      `missing ${JSON.stringify(missing(atBob.got))}, ${outOfOrder(atBob.got)} out of order; ` +
+      `alice ${new Set(atAlice.got).size}/${N}, ${atAlice.stats.lost} session(s) lost, missing ${JSON.stringify(missing(atAlice.got))}`);
+    assert.ok(atBob.stats.lost >= 1, 'bob lost the session the killed node held');
+    assert.ok(atBob.stats.logins + atBob.stats.resumed >= 1, 'bob came back online');
+    assert.equal(atAlice.stats.lost, 0, 'alice\'s session, on the surviving node, went on');
+    const [bobNow] = await nodesOf('bob');
+    assert.notEqual(bobNow, bobNode, 'bob\'s new session lives on the surviving node');
+    assert.ok(atBob.stats.archived > 0, 'bob caught up from the archive');
+    assert.equal(new Set(atBob.got).size, atBob.got.length, 'nothing reached bob twice');
+    assert.equal(new Set(atAlice.got).size, atAlice.got.length, 'nothing reached alice twice');
+    // Known gap, kept visible: ejabberd archives a message for its recipient
+    // in the recipient's c2s process (mod_mam's user_receive_packet), so a
+    // message routed to a session on the killed node before the cluster has
+    // removed that session is neither delivered, archived for the recipient
+    // nor stored offline (only the sender's archive has it); and a stanza the
+    // killed node acknowledged (XEP-0198) but had not routed on is gone too.
+    // Only the sender can recover both (XEP-0184 receipts, resend what none
+    // came for): not built yet.
+    await t.test('every message arrives once, in order', { todo: 'messages in the kill window are lost by the server (see above); the sender-side resend is not built yet' }, () => {
+      assert.deepEqual(atBob.got, Array.from({ length: N }, (_, k) => k + 1), 'bob got every message of alice\'s once, in order');
+      assert.deepEqual(atAlice.got, Array.from({ length: N }, (_, k) => k + 1), 'alice got every message of bob\'s once, in order');
+    });
+  } finally {
+    // The node comes back and rejoins the cluster from its own spool.
+    await killed.catch(() => {});
+    await victim.start();
+    await cluster.waitNodes(2);
+  }
+  await sleep(1000); // the balancer's health check: up after two good checks 300 ms apart
+  servedBy.clear();
+  await cluster.register('carol', 'carol-pw');
+  const carol = await online('carol');
+  for (let i = 0; i < 6; i++) await carol.client.ping();
+  const spread = [...servedBy.values()].map((s) => s.size);
+  assert.ok(spread.length > 0 && spread.every((n) => n === 2), `a new session's requests reach both nodes again: ${JSON.stringify(spread)}`);
+});

@@ -72,7 +72,8 @@ ${backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check`).join('\n')
  * startEjabberd's (every store on the shared PostgreSQL), and backendPort(i, port): the port
  * the balancer should use for node i (a fault proxy in front of it), default the node's own.
  * Returns { boshUrl (the balancer's), nodes: [ejabberd server], db, register(user, pw),
- * ctl(...args) (on the first node), waitNodes(n) (until n nodes are in the cluster), stop() }.
+ * ctl(...args) (on the first node that is up), members(), waitNodes(n) (until n nodes run in
+ * the cluster), stop() }.
  */
 export async function startCluster(opts = {}) {
   const { nodes: count = 2, backendPort, ...ejabberdOpts } = opts;
@@ -95,10 +96,11 @@ export async function startCluster(opts = {}) {
     }
     const cluster = {
       db, nodes,
-      register: (user, password) => nodes[0].register(user, password),
-      ctl: (...args) => nodes[0].ctl(...args),
-      /** The nodes the first one counts in its cluster (ejabberdctl list_cluster). */
-      members: async () => (await nodes[0].ctl('list_cluster')).split('\n').map((l) => l.trim().replace(/^'|'$/g, '')).filter(Boolean),
+      /** ejabberdctl on the first node that is up (not killed). */
+      ctl: (...args) => (nodes.find((n) => !n.down) ?? nodes[0]).ctl(...args),
+      register: (user, password) => cluster.ctl('register', user, 'localhost', password),
+      /** The nodes running in the cluster, as a node that is up counts them (ejabberdctl list_cluster). */
+      members: async () => (await cluster.ctl('list_cluster')).split('\n').map((l) => l.trim().replace(/^'|'$/g, '')).filter(Boolean),
       waitNodes: async (n, ms = 30000) => {
         const deadline = Date.now() + ms;
         while ((await cluster.members()).length < n) {

@@ -157,10 +157,15 @@ export async function startEjabberd(opts = {}) {
     wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
     ctl,
     register: (user, password) => ctl('register', user, 'localhost', password),
-    kill: () => killNode(node, 'KILL'),
+    down: false, // killed and not started again
+    kill: async () => {
+      server.down = true;
+      await killNode(node, 'KILL');
+    },
     start: async () => {
       await ctl('start');
       await ctl('started');
+      server.down = false;
     },
     stop: async () => {
       if (!running.has(server)) return;
