@@ -47,6 +47,7 @@ struct xw_bosh {
     char *sid;
     unsigned requests, wait_s, hold, inactivity_s, polling_s, maxpause_s;
     int server_acks;        /* the creation response had 'ack' (XEP-0124 §9.1) */
+    double created_ms;      /* when the creation response was processed */
 
     xw_buf queued;          /* payload for the next new requests */
     size_t *ends;           /* where each element in `queued` ends */
@@ -179,6 +180,7 @@ static int on_body(void *ud, const xw_node *body) {
         b->polling_s = parse_uint_attr(body, "polling", 0);
         b->maxpause_s = parse_uint_attr(body, "maxpause", 0);
         b->server_acks = xw_node_attr(body, "ack") != NULL;
+        b->created_ms = b->parse_now;
         b->state = XW_BOSH_ACTIVE;
     }
     return XW_OK;
@@ -625,16 +627,34 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
     return 0;
 }
 
+/* How long after its creation a session may still be unknown to some
+ * node of a cluster. ejabberd (23.01) makes a new BOSH session known to
+ * its other nodes asynchronously: behind a round-robin balancer a request
+ * right after the creation can reach a node that answers item-not-found
+ * for a session that exists (about 1 in 100 logins through two nodes on
+ * loopback). Within this window such an answer is taken as a lost request
+ * and the same rid is sent again (XEP-0124 §14 allows resending it); past
+ * it, item-not-found ends the session (§17.2). A session really gone costs
+ * at most max_retries backoffs more before it is reported. */
+#define YOUNG_SESSION_MS 5000.0
+
+static int unknown_to_this_node(const xw_bosh *b, double now_ms) {
+    return b->state == XW_BOSH_ACTIVE && b->resp_terminate && strcmp(b->resp_condition, "item-not-found") == 0 &&
+           now_ms - b->created_ms < YOUNG_SESSION_MS;
+}
+
 /* XEP-0124 §17.3 (recoverable binding conditions): a body with
  * type='error' asks for this request and every earlier unanswered one to
- * be sent again, unchanged. Looks at the body element only. */
+ * be sent again, unchanged. Looks at the body element only (which also
+ * leaves resp_terminate and resp_condition set for it). */
 static int is_recoverable_error(xw_bosh *b, const char *body, size_t len) {
     b->peeked_plain = 0;
     unsigned long salt;
     xw_random_bytes(&salt, sizeof salt);
     if (xw_xml_parser_reset(b->parser, salt)) return 0;
     b->peeking = 1;
-    b->resp_recoverable = 0;
+    b->resp_recoverable = b->resp_terminate = 0;
+    b->resp_condition[0] = '\0';
     /* Stops with XW_ERR_STATE right after <body>; malformed bodies are
      * reported later, by the in-order parse. */
     int rc = xw_xml_parser_feed(b->parser, body, len, 1);
@@ -694,6 +714,11 @@ void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, 
             b->closed_locally = 1;
             set_condition(b, "undefined-condition", "the connection manager kept answering type='error'");
         }
+        return;
+    }
+    if (http_status == 200 && unknown_to_this_node(b, now_ms)) { /* from the peek above */
+        if (s->failures >= b->cfg.max_retries) set_condition(b, "item-not-found", "terminated by the connection manager");
+        else backoff(b, s, now_ms);
         return;
     }
     if (s->rid == b->processed_rid + 1) {

@@ -258,6 +258,7 @@ static void test_terminal_conditions(void) {
         char body[1024], resp[512];
         double a;
         CHECK(take(&h, &a, body, sizeof body), "held");
+        h.now += 6000; /* past the young session's window (test_young_session_unknown_to_node) */
         snprintf(resp, sizeof resp,
                  "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='%s'>"
                  "<message xmlns='jabber:client' id='last'/></body>", conds[i]);
@@ -283,6 +284,54 @@ static void test_terminal_conditions(void) {
         CHECK_STR(xw_bosh_condition(h.b), http[i].cond, "XEP-0124 §17.1: HTTP %d", http[i].status);
         teardown(&h);
     }
+}
+
+/* A cluster node that does not know a session yet (ejabberd spreads a new
+ * session to its other nodes asynchronously): item-not-found in the first
+ * seconds is a lost request, sent again with the same rid (XEP-0124 §14);
+ * later, or after max_retries of them, it ends the session (§17.2). */
+static void test_young_session_unknown_to_node(void) {
+    static const char *unknown = "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='item-not-found'/>";
+    harness h;
+    setup(&h, 2);
+    create(&h);
+    char body[1024], again[1024];
+    double a, a2, c;
+    CHECK(take(&h, &a, body, sizeof body), "held");
+    h.now += 10;
+    answer(&h, a, unknown);
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_ACTIVE, "item-not-found right after creation does not end the session");
+    h.now = xw_bosh_next_deadline(h.b);
+    xw_bosh_tick(h.b, h.now);
+    CHECK(take(&h, &a2, again, sizeof again), "the request is sent again");
+    CHECK(a2 == a && strcmp(body, again) == 0, "XEP-0124 §14: with the same rid and body");
+    answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client' id='m1'/></body>");
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_ACTIVE && h.stanzas.data && strstr(h.stanzas.data, "id='m1'"),
+          "its answer from a node that knows the session is taken");
+    /* Past the window: item-not-found is the end (XEP-0124 §17.2). */
+    CHECK(take(&h, &c, body, sizeof body), "next held");
+    h.now += 6000;
+    answer(&h, c, unknown);
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "item-not-found later ends the session");
+    CHECK_STR(xw_bosh_condition(h.b), "item-not-found", "and is reported");
+    teardown(&h);
+
+    /* A session really gone: bounded by max_retries, reported as item-not-found. */
+    setup(&h, 2);
+    create(&h);
+    CHECK(take(&h, &a, body, sizeof body), "held");
+    for (int i = 0; i < 3 && xw_bosh_get_state(h.b) == XW_BOSH_ACTIVE; i++) {
+        answer(&h, a, unknown);
+        double d = xw_bosh_next_deadline(h.b);
+        if (d > 0) {
+            h.now = d;
+            xw_bosh_tick(h.b, h.now);
+        }
+        take(&h, &a, body, sizeof body);
+    }
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "item-not-found every time: closed after max_retries");
+    CHECK_STR(xw_bosh_condition(h.b), "item-not-found", "reported as item-not-found");
+    teardown(&h);
 }
 
 static void test_malformed_response(void) {
@@ -684,6 +733,7 @@ int main(void) {
     test_malformed_response();
     test_restart_and_terminate();
     test_recoverable_error();
+    test_young_session_unknown_to_node();
     test_acks();
     return check_report("test_bosh");
 }
