@@ -8,6 +8,9 @@
 // time percentiles, memory per client (JS heap and the shared core's wasm
 // memory) and client CPU per message. Exits 1 when anything was lost,
 // duplicated or dropped. Run with --expose-gc for the heap figure.
+// runLoad() is the same run on a cluster of the caller's (cluster.test.mjs).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { startCluster } from '../support/cluster.mjs';
 import { registerInBand, REGISTER_YAML } from './register.mjs';
@@ -26,18 +29,20 @@ const pct = (xs, p) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
 
-const core = await loadCore();
-const snapshot = () => {
-  global.gc?.();
-  const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, rss: m.rss, wasm: core.x.memory.buffer.byteLength };
-};
-
-log(`starting the cluster; ${COUNT} clients, ${SECONDS} s, a message per client every ${INTERVAL_MS} ms`);
-const cluster = await startCluster({ mam: true, extraYaml: REGISTER_YAML });
-let exitCode = 1;
-try {
-  const users = Array.from({ length: COUNT }, (_, i) => ({ user: `load${i}`, password: PW }));
+/**
+ * Logs in `count` clients (accounts load0.. with password PW, registered here by
+ * in-band registration: the cluster needs REGISTER_YAML) through the cluster's balancer,
+ * lets pairs chat for `seconds`, disconnects them; returns the figures, with `ok` when
+ * every client came online and every message arrived once, in order, no session dropped.
+ */
+export async function runLoad(cluster, { count = COUNT, seconds = SECONDS, intervalMs = INTERVAL_MS } = {}) {
+  const core = await loadCore();
+  const snapshot = () => {
+    global.gc?.();
+    const m = process.memoryUsage();
+    return { heapUsed: m.heapUsed, rss: m.rss, wasm: core.x.memory.buffer.byteLength };
+  };
+  const users = Array.from({ length: count }, (_, i) => ({ user: `load${i}`, password: PW }));
   const reg = await registerInBand(cluster.nodes[0].c2sPort, cluster.domain, users);
   log(`${reg.ok} accounts registered`);
 
@@ -46,9 +51,9 @@ try {
   const loginMs = [];
   const failures = [];
   const dropped = [];
-  const got = Array.from({ length: COUNT }, () => []);
+  const got = Array.from({ length: count }, () => []);
   const t0 = performance.now();
-  for (let i = 0; i < COUNT; i += LOGIN_BATCH) {
+  for (let i = 0; i < count; i += LOGIN_BATCH) {
     await Promise.all(users.slice(i, i + LOGIN_BATCH).map(async ({ user }, k) => {
       const n = i + k;
       const c = createClient({ service: cluster.boshUrl, jid: `${user}@${cluster.domain}`, password: PW, shareAcrossTabs: false, catchUp: false });
@@ -68,19 +73,19 @@ try {
     }));
   }
   const loginSeconds = (performance.now() - t0) / 1000;
-  log(`${loginMs.length}/${COUNT} online in ${loginSeconds.toFixed(1)} s; failures: ${failures.slice(0, 5).join(', ')}`);
+  log(`${loginMs.length}/${count} online in ${loginSeconds.toFixed(1)} s; failures: ${failures.slice(0, 5).join(', ')}`);
   await sleep(3000);
   const online = snapshot();
 
-  // Pairs (2k, 2k+1) send each other m1, m2, … every INTERVAL_MS, each
+  // Pairs (2k, 2k+1) send each other m1, m2, … every intervalMs, each
   // client starting at a random offset so the load is even.
-  const sent = new Array(COUNT).fill(0);
+  const sent = new Array(count).fill(0);
   const cpu0 = process.cpuUsage();
   const tStart = performance.now();
-  const tEnd = tStart + SECONDS * 1000;
+  const tEnd = tStart + seconds * 1000;
   await Promise.all(clients.map(async (c, n) => {
     const partner = `load${n ^ 1}@${cluster.domain}`;
-    await sleep(Math.random() * INTERVAL_MS);
+    await sleep(Math.random() * intervalMs);
     while (performance.now() < tEnd) {
       try {
         c.sendMessage({ to: partner, body: `m${sent[n] + 1}` });
@@ -88,7 +93,7 @@ try {
       } catch (err) {
         failures.push(`send by load${n}: ${err.condition ?? err.message}`);
       }
-      await sleep(INTERVAL_MS);
+      await sleep(intervalMs);
     }
   }));
   const expected = (n) => sent[n ^ 1];
@@ -109,7 +114,7 @@ try {
   });
   const received = got.reduce((a, g) => a + g.length, 0);
   const result = {
-    clients: COUNT, online: loginMs.length, loginSeconds: +loginSeconds.toFixed(1),
+    clients: count, online: loginMs.length, loginSeconds: +loginSeconds.toFixed(1),
     loginMs: { p50: +pct(loginMs, 50).toFixed(0), p95: +pct(loginMs, 95).toFixed(0), p99: +pct(loginMs, 99).toFixed(0), max: +pct(loginMs, 100).toFixed(0) },
     sent: totalSent, received, lost, duplicated: dups, outOfOrder: disorder, sessionsDropped: dropped.length,
     msgPerSecond: +(received / ((tLast - tStart) / 1000)).toFixed(0),
@@ -121,12 +126,23 @@ try {
     cpuMsPerMessage: +(((cpu.user + cpu.system) / 1000) / (totalSent + received)).toFixed(3),
     failures: failures.slice(0, 10), dropped: dropped.slice(0, 10),
   };
-  console.log(JSON.stringify(result, null, 2));
-  exitCode = result.online === COUNT && lost === 0 && dups === 0 && disorder === 0 && dropped.length === 0 ? 0 : 1;
+  result.ok = result.online === count && lost === 0 && dups === 0 && disorder === 0 && dropped.length === 0 && !failures.length;
   for (let i = 0; i < clients.length; i += 50) {
     await Promise.all(clients.slice(i, i + 50).map((c) => Promise.race([c?.disconnect().catch(() => {}), sleep(5000)])));
   }
-} finally {
-  await cluster.stop();
+  return result;
 }
-process.exit(exitCode);
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  log(`starting the cluster; ${COUNT} clients, ${SECONDS} s, a message per client every ${INTERVAL_MS} ms`);
+  const cluster = await startCluster({ mam: true, extraYaml: REGISTER_YAML });
+  let exitCode = 1;
+  try {
+    const result = await runLoad(cluster);
+    console.log(JSON.stringify(result, null, 2));
+    exitCode = result.ok ? 0 : 1;
+  } finally {
+    await cluster.stop();
+  }
+  process.exit(exitCode);
+}

@@ -8,6 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster } from '../support/cluster.mjs';
 import { waitFor } from '../support/wait.mjs';
+import { REGISTER_YAML } from '../bench/register.mjs';
+import { runLoad } from '../bench/cluster-load.mjs';
 import { createClient } from '../../dist/index.js';
 
 const USERS = ['alice', 'bob'];
@@ -31,7 +33,7 @@ globalThis.fetch = async (url, init) => {
 };
 
 before(async () => {
-  cluster = await startCluster({ mam: true, muc: true, im: true });
+  cluster = await startCluster({ mam: true, muc: true, im: true, extraYaml: REGISTER_YAML });
   for (const u of USERS) await cluster.register(u, `${u}-pw`);
   // Each in the other's roster, subscribed both ways (RFC 6121 §3).
   await cluster.ctl('add_rosteritem', 'alice', 'localhost', 'bob', 'localhost', 'Bob', 'Friends', 'both');
@@ -218,4 +220,16 @@ test('cluster: a node killed (SIGKILL) while 2,000 messages flow both ways loses
   for (let i = 0; i < 6; i++) await carol.client.ping();
   const spread = [...servedBy.values()].map((s) => s.size);
   assert.ok(spread.length > 0 && spread.every((n) => n === 2), `a new session's requests reach both nodes again: ${JSON.stringify(spread)}`);
+});
+
+test('cluster under load: 200 clients log in through the balancer (none lost to a node that does not know its new session yet) and chat in pairs for 20 s; nothing lost, duplicated or reordered, no session dropped (npm run cluster-load: the 1,000-client run)', async () => {
+  const r = await runLoad(cluster, { count: 200, seconds: 20, intervalMs: 1000 });
+  console.log(`load: ${JSON.stringify(r)}`);
+  assert.equal(r.online, 200, `every client online: ${JSON.stringify(r.failures)}`);
+  assert.ok(r.sent > 0 && r.received === r.sent, `every message received: ${r.received}/${r.sent}`);
+  assert.equal(r.lost, 0, 'none lost');
+  assert.equal(r.duplicated, 0, 'none duplicated');
+  assert.equal(r.outOfOrder, 0, 'none out of order');
+  assert.equal(r.sessionsDropped, 0, `no session dropped: ${JSON.stringify(r.dropped)}`);
+  assert.ok(r.ok, JSON.stringify(r.failures));
 });
