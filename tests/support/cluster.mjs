@@ -23,6 +23,15 @@ import { startPostgres } from './postgres.mjs';
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Balancers still running, for the exit handler (which cannot wait).
+const balancers = new Set();
+process.once('exit', () => {
+  for (const b of balancers) {
+    b.proc.kill('SIGKILL');
+    rmSync(b.dir, { recursive: true, force: true });
+  }
+});
+
 /** Resolves once something accepts connections on 127.0.0.1:port. */
 async function waitListening(port, ms = 15000) {
   const deadline = Date.now() + ms;
@@ -120,10 +129,13 @@ export async function startCluster(opts = {}) {
     let haproxyErr = '';
     haproxy.stderr.on('data', (d) => { haproxyErr += d; });
     const exited = new Promise((resolve) => haproxy.once('exit', resolve));
+    const balancer = { proc: haproxy, dir };
+    balancers.add(balancer);
     opened.push(async () => {
       if (haproxy.exitCode === null) haproxy.kill('SIGTERM');
       await Promise.race([exited, sleep(3000)]);
       if (haproxy.exitCode === null) haproxy.kill('SIGKILL');
+      balancers.delete(balancer);
     });
     await Promise.race([waitListening(port), exited.then(() => { throw new Error(`haproxy exited: ${haproxyErr}`); })]);
     cluster.boshUrl = `http://127.0.0.1:${port}/bosh`;

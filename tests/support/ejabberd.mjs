@@ -151,6 +151,7 @@ export async function startEjabberd(opts = {}) {
     }
   };
 
+  let stopping = null;
   const server = {
     dir, node, httpPort, c2sPort, domain: 'localhost',
     boshUrl: `http://127.0.0.1:${httpPort}/bosh`,
@@ -167,14 +168,15 @@ export async function startEjabberd(opts = {}) {
       await ctl('started');
       server.down = false;
     },
-    stop: async () => {
-      if (!running.has(server)) return;
-      running.delete(server);
+    // One stop, however many ask for it: a second caller (the SIGINT
+    // handler below while a test's own cleanup runs) waits for the first.
+    stop: () => (stopping ??= (async () => {
       await ctl('stop').catch(() => {});
       await ctl('stopped').catch(() => {});
       await killNode(node);
       rmSync(dir, { recursive: true, force: true });
-    },
+      running.delete(server);
+    })()),
   };
   running.add(server);
   try {
