@@ -632,15 +632,25 @@ static int process_response(xw_bosh *b, slot *s, double now_ms) {
  * its other nodes asynchronously: behind a round-robin balancer a request
  * right after the creation can reach a node that answers item-not-found
  * for a session that exists (about 1 in 100 logins through two nodes on
- * loopback). Within this window such an answer is taken as a lost request
- * and the same rid is sent again (XEP-0124 §14 allows resending it); past
- * it, item-not-found ends the session (§17.2). A session really gone costs
- * at most max_retries backoffs more before it is reported. */
+ * loopback). Within this window such an answer, empty, is taken as a lost
+ * request and the same rid is sent again (XEP-0124 §14 allows resending
+ * it); past it, or carrying stanzas, item-not-found ends the session
+ * (§17.2). A session really gone costs at most max_retries backoffs more
+ * before it is reported. */
 #define YOUNG_SESSION_MS 5000.0
 
-static int unknown_to_this_node(const xw_bosh *b, double now_ms) {
-    return b->state == XW_BOSH_ACTIVE && b->resp_terminate && strcmp(b->resp_condition, "item-not-found") == 0 &&
-           now_ms - b->created_ms < YOUNG_SESSION_MS;
+static int unknown_to_this_node(const xw_bosh *b, const char *body, size_t len, double now_ms) {
+    if (b->state != XW_BOSH_ACTIVE || !b->resp_terminate || strcmp(b->resp_condition, "item-not-found") != 0 ||
+        now_ms - b->created_ms >= YOUNG_SESSION_MS)
+        return 0;
+    /* A node that does not know the session has nothing to deliver in it:
+     * a terminate that carries stanzas comes from the session itself. */
+    const char *content;
+    size_t content_len;
+    body_content(body, len, &content, &content_len);
+    for (size_t i = 0; i < content_len; i++)
+        if (content[i] != ' ' && content[i] != '\t' && content[i] != '\r' && content[i] != '\n') return 0;
+    return 1;
 }
 
 /* XEP-0124 §17.3 (recoverable binding conditions): a body with
@@ -716,7 +726,7 @@ void xw_bosh_receive(xw_bosh *b, double rid, int http_status, const char *body, 
         }
         return;
     }
-    if (http_status == 200 && unknown_to_this_node(b, now_ms)) { /* from the peek above */
+    if (http_status == 200 && unknown_to_this_node(b, body, len, now_ms)) { /* from the peek above */
         if (s->failures >= b->cfg.max_retries) set_condition(b, "item-not-found", "terminated by the connection manager");
         else backoff(b, s, now_ms);
         return;

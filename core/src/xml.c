@@ -72,7 +72,9 @@ static char *name_copy(const char *s, size_t len) {
     }
     for (size_t h = name_hash(s, len); name_slots[h]; h = (h + 1) & (NAME_SLOTS - 1)) {
         const char *n = shared_name(name_slots[h] - 1u);
-        if (strncmp(n, s, len) == 0 && n[len] == '\0') return (char *)n;
+        size_t k = 0; /* compared up to n's end at most, whatever s holds */
+        while (k < len && n[k] && n[k] == s[k]) k++;
+        if (k == len && n[len] == '\0') return (char *)n;
     }
     return xw_strndup(s, len);
 }

@@ -258,7 +258,6 @@ static void test_terminal_conditions(void) {
         char body[1024], resp[512];
         double a;
         CHECK(take(&h, &a, body, sizeof body), "held");
-        h.now += 6000; /* past the young session's window (test_young_session_unknown_to_node) */
         snprintf(resp, sizeof resp,
                  "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='%s'>"
                  "<message xmlns='jabber:client' id='last'/></body>", conds[i]);
@@ -314,6 +313,16 @@ static void test_young_session_unknown_to_node(void) {
     answer(&h, c, unknown);
     CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "item-not-found later ends the session");
     CHECK_STR(xw_bosh_condition(h.b), "item-not-found", "and is reported");
+    teardown(&h);
+
+    /* One that carries stanzas comes from the session itself: terminal at once (§17.2). */
+    setup(&h, 2);
+    create(&h);
+    CHECK(take(&h, &a, body, sizeof body), "held");
+    answer(&h, a, "<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='item-not-found'>"
+                  "<message xmlns='jabber:client' id='last'/></body>");
+    CHECK(xw_bosh_get_state(h.b) == XW_BOSH_CLOSED, "item-not-found with stanzas ends even a young session");
+    CHECK(h.stanzas.data && strstr(h.stanzas.data, "id='last'"), "after delivering them");
     teardown(&h);
 
     /* A session really gone: bounded by max_retries, reported as item-not-found. */
