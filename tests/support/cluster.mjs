@@ -79,7 +79,8 @@ ${backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check`).join('\n')
 /**
  * Starts the deployment. opts: { nodes (default 2), mam, muc, im, inactivity, extraYaml } as
  * startEjabberd's (every store on the shared PostgreSQL), and backendPort(i, port): the port
- * the balancer should use for node i (a fault proxy in front of it), default the node's own.
+ * (or a promise of it) the balancer should use for node i (a fault proxy in front of it),
+ * default the node's own.
  * Returns { boshUrl (the balancer's), nodes: [ejabberd server], db, register(user, pw),
  * ctl(...args) (on the first node that is up), members(), waitNodes(n) (until n nodes run in
  * the cluster), stop() }.
@@ -123,7 +124,8 @@ export async function startCluster(opts = {}) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'xw-haproxy-'));
     opened.push(async () => rmSync(dir, { recursive: true, force: true }));
     const port = await freePort();
-    const backends = nodes.map((n, i) => ({ name: `node${i + 1}`, port: backendPort ? backendPort(i, n.httpPort) : n.httpPort }));
+    const backends = [];
+    for (const [i, n] of nodes.entries()) backends.push({ name: `node${i + 1}`, port: backendPort ? await backendPort(i, n.httpPort) : n.httpPort });
     await fs.writeFile(path.join(dir, 'haproxy.cfg'), haproxyConfig({ port, backends }));
     const haproxy = spawn('haproxy', ['-f', path.join(dir, 'haproxy.cfg'), '-db', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let haproxyErr = '';

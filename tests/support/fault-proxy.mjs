@@ -28,7 +28,7 @@ export function seededRandom(seed) {
 /**
  * Starts the proxy in front of 127.0.0.1:targetPort.
  * Returns { port, counts: { connections, chunks, resetsIn, resetsOut, delays, blackedOut, responsesDropped },
- * setFaults(bool), setBlackout(bool), setDropResponses(bool), close() }.
+ * setFaults(bool), setBlackout(bool), setDropResponses(bool), setLatency(ms), close() }.
  */
 export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayRate = 0.1, maxDelayMs = 20 }) {
   const random = seededRandom(seed);
@@ -38,6 +38,7 @@ export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayR
   let faults = true;
   let blackout = false;
   let dropResponses = false;
+  let latencyMs = 0;
 
   const server = net.createServer((client) => {
     counts.connections++;
@@ -80,9 +81,12 @@ export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayR
         }
         const delay = r < resetRate + delayRate ? Math.floor(random() * maxDelayMs) : 0;
         if (delay > 0) counts.delays++;
+        // setLatency: a request reaches the server latencyMs after it came.
+        const due = dir === 'in' && latencyMs > 0 ? Date.now() + latencyMs : 0;
         from.pause();
         tail = tail
           .then(() => (delay > 0 ? new Promise((res) => setTimeout(res, delay)) : null))
+          .then(() => (due > Date.now() ? new Promise((res) => setTimeout(res, due - Date.now())) : null))
           .then(() => {
             if (!broken && !to.destroyed) to.write(chunk);
             from.resume();
@@ -122,6 +126,10 @@ export function startFaultProxy({ targetPort, seed = 1, resetRate = 0.02, delayR
         /** Requests pass, answers are lost: each connection is reset when its answer comes. */
         setDropResponses(on) {
           dropResponses = on;
+        },
+        /** A slow server (or a slow way to it): every chunk towards it is held ms first; 0 turns it off. */
+        setLatency(ms) {
+          latencyMs = ms;
         },
         close: () => new Promise((res) => {
           for (const s of sockets) s.destroy();
