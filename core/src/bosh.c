@@ -540,6 +540,16 @@ static void body_content(const char *body, size_t body_len, const char **start, 
     *len = (size_t)(end - *start);
 }
 
+/* Whether a response body carries nothing but whitespace. */
+static int body_is_empty(const char *body, size_t body_len) {
+    const char *content;
+    size_t len;
+    body_content(body, body_len, &content, &len);
+    for (size_t i = 0; i < len; i++)
+        if (content[i] != ' ' && content[i] != '\t' && content[i] != '\r' && content[i] != '\n') return 0;
+    return 1;
+}
+
 /* ejabberd (mod_bosh, 23.01 and since) keeps a retransmitted request it
  * had already taken and was holding as the template of its answer, and
  * answers it, when it lets it go, with the request's own children: our
@@ -567,11 +577,7 @@ static void note_arrival(xw_bosh *b, const slot *s, double now_ms) {
     if (s->rid > b->arrived_rid) b->arrived_rid = s->rid;
     if (b->state != XW_BOSH_ACTIVE || !b->hold || s->times_sent != 1) return;
     if (now_ms - s->sent_ms >= (double)b->wait_s * 1000.0 - 1000.0) return; /* the wait ran out */
-    const char *content;
-    size_t content_len;
-    body_content(s->answer, s->answer_len, &content, &content_len);
-    for (size_t i = 0; i < content_len; i++)
-        if (content[i] != ' ' && content[i] != '\t' && content[i] != '\r' && content[i] != '\n') return;
+    if (!body_is_empty(s->answer, s->answer_len)) return;
     if (!b->peeked_plain) return; /* a terminate or an error, not a held request let go */
     uint64_t next = s->rid + b->hold;
     /* Never past what was sent: a rid not yet sent has not arrived. */
@@ -645,12 +651,7 @@ static int unknown_to_this_node(const xw_bosh *b, const char *body, size_t len, 
         return 0;
     /* A node that does not know the session has nothing to deliver in it:
      * a terminate that carries stanzas comes from the session itself. */
-    const char *content;
-    size_t content_len;
-    body_content(body, len, &content, &content_len);
-    for (size_t i = 0; i < content_len; i++)
-        if (content[i] != ' ' && content[i] != '\t' && content[i] != '\r' && content[i] != '\n') return 0;
-    return 1;
+    return body_is_empty(body, len);
 }
 
 /* XEP-0124 §17.3 (recoverable binding conditions): a body with
