@@ -6,18 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeCM } from '../support/fake-cm.mjs';
+import { until } from '../support/wait.mjs';
 import { createClient } from '../../dist/index.js';
 
 const NS = "xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams'";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(pred, ms, what) {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** alice online against a fresh fake CM; every client event is recorded in order. */
 async function online(cmOpts = {}, clientOpts = {}) {

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster } from '../support/cluster.mjs';
-import { waitFor } from '../support/wait.mjs';
+import { waitFor, until } from '../support/wait.mjs';
 import { REGISTER_YAML } from '../bench/register.mjs';
 import { runLoad } from '../bench/cluster-load.mjs';
 import { createClient } from '../../dist/index.js';
@@ -45,15 +45,6 @@ after(async () => {
   await Promise.all([...open].map((c) => c.disconnect().catch(() => {})));
   await cluster?.stop();
 });
-
-/** Resolves once pred() holds, polling; fails with `what` after ms. */
-async function until(pred, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The cluster node the session of a client (its full JID) lives on (ejabberdctl connected_users_info). */
 async function nodeOf(w) {
