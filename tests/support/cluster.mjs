@@ -8,9 +8,8 @@
 //
 // By hand: node tests/support/cluster.mjs [--nodes N] [--user name:password ...]
 // prints the balancer's BOSH URL and each node's, then runs until Ctrl-C.
-import { spawn } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -23,12 +22,21 @@ import { startPostgres } from './postgres.mjs';
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Balancers still running, for the exit handler (which cannot wait).
+// Balancers and private epmds still running, for the exit handler (which
+// cannot wait: a SIGINT handler elsewhere may exit before stop() is done).
 const balancers = new Set();
+const epmdPorts = new Set();
 process.once('exit', () => {
   for (const b of balancers) {
     b.proc.kill('SIGKILL');
     rmSync(b.dir, { recursive: true, force: true });
+  }
+  for (const port of epmdPorts) {
+    try {
+      execFileSync('epmd', ['-port', String(port), '-kill'], { stdio: 'ignore' });
+    } catch {
+      // not running
+    }
   }
 });
 
@@ -96,7 +104,11 @@ export async function startCluster(opts = {}) {
     const db = await startPostgres();
     opened.push(() => db.stop());
     const epmdPort = await freePort();
-    opened.push(() => run('epmd', ['-port', String(epmdPort), '-kill']).catch(() => {}));
+    epmdPorts.add(epmdPort);
+    opened.push(async () => {
+      await run('epmd', ['-port', String(epmdPort), '-kill']).catch(() => {});
+      epmdPorts.delete(epmdPort);
+    });
     const nodes = [];
     for (let i = 0; i < count; i++) {
       const node = await startEjabberd({ ...ejabberdOpts, sql: db, epmdPort });
