@@ -46,6 +46,7 @@ const OPTION_NAMES = {
   maxPendingIqs: 'max_pending_iqs',
   maxQueuedBytes: 'max_queued_bytes',
   maxOutbox: 'max_outbox',
+  resendUnconfirmed: 'resend_unconfirmed',
   reconnect: 'reconnect',
   reconnectDelayMs: 'reconnect_delay_ms',
   reconnectMaxDelayMs: 'reconnect_max_delay_ms',

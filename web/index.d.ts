@@ -58,6 +58,14 @@ export interface ClientOptions {
   /** Most messages sendMessage() may queue while reconnecting or while maxQueuedBytes is full; past
    * it, it throws XmppError('resource-constraint') (default 1000). */
   maxOutbox?: number;
+  /** Most one-to-one messages kept until the peer's client confirms them (XEP-0184 receipt or a
+   * XEP-0333 marker; default 1000, 0: off; when full, a new message is not kept). A server can acknowledge a message and still lose it (a
+   * cluster node dying with the peer's session or with ours). When a peer that has answered receipts
+   * before comes online again (an available presence), what it has not confirmed of ours goes out
+   * again 2 s later, with its id and origin-id unchanged and a XEP-0203 delay giving its first
+   * sending time: at most 3 times, and only for 5 minutes after it was first sent. The peer's client
+   * drops a copy it already has (same sender, same origin-id) and answers its receipt. */
+  resendUnconfirmed?: number;
   /** The most PBKDF2 iterations a server may ask of SCRAM (default 600000, at least 4096). The key is
    * derived a few thousand iterations per call, so the page stays responsive; a server asking more
    * fails the login with 'server-auth-failed'. */

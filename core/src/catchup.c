@@ -28,7 +28,12 @@
  *    of any one delivered in the window. Two plain live messages are never
  *    copies of each other, so a bot saying "ok" with id 1 twice is heard
  *    twice. Since the sender is part of the key, a sender can at most hide
- *    its own messages. */
+ *    its own messages.
+ *  - origin-ids (XEP-0359 §3: the sender's own, unique): a message with
+ *    the sender's bare JID and origin-id of one delivered is a copy, at any
+ *    time. A sender that got no receipt sends it again with both
+ *    unchanged (receipts.h); a different message never shares them. Again
+ *    a sender can only hide its own messages. */
 #include "client.h"
 #include "im.h"
 #include "mam.h"
@@ -95,6 +100,24 @@ static int copy_in_window(xw_client *c, const xw_node *msg, int resend_path) {
     return 0;
 }
 
+/* Whether msg's sender already had a message with its origin-id
+ * delivered; remembers it if not. A message without one is never a copy
+ * by this rule. */
+static int origin_seen(xw_client *c, const xw_node *msg) {
+    const char *origin = xw_mam_origin_id(msg), *from = xw_node_attr(msg, "from");
+    if (!origin || !from) return 0;
+    /* The bare JID: what comes before the resource's '/' (RFC 7622 §3.1). */
+    const char *slash = strchr(from, '/');
+    char *bare = xw_strndup(from, slash ? (size_t)(slash - from) : strlen(from));
+    const char *parts[] = {bare, origin};
+    uint64_t key = bare ? xw_keyset_digest(&c->origins, parts, 2) : 0;
+    free(bare);
+    if (!key) return 0;
+    if (xw_keyset_has(&c->origins, key)) return 1;
+    note(c, &c->origins, key);
+    return 0;
+}
+
 static uint64_t archive_key(xw_client *c, const char *archive_id) {
     const char *parts[] = {archive_id};
     return xw_keyset_digest(&c->archive_ids, parts, 1);
@@ -113,30 +136,6 @@ static void remember_delivered(xw_client *c, uint64_t archive_key_digest, const 
 
 
 /* ---------------------------------------------------------------- catch-up */
-
-static void put2(char *p, unsigned v) {
-    p[0] = (char)('0' + v / 10 % 10);
-    p[1] = (char)('0' + v % 10);
-}
-
-/* An XEP-0082 UTC timestamp for ms since the epoch (clamped at 0). */
-static void format_utc(double ms, char out[32]) {
-    long long secs = ms > 0 ? (long long)(ms / 1000.0) : 0;
-    long long days = secs / 86400, rem = secs % 86400;
-    /* The Gregorian date of a day count (H. Hinnant's civil_from_days). */
-    long long z = days + 719468, era = z / 146097, doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    unsigned d = (unsigned)(doy - (153 * mp + 2) / 5 + 1), m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    unsigned y = (unsigned)(yoe + era * 400 + (m <= 2));
-    xw_format(out, 32, "%u-MM-DDTHH:MM:SSZ", y);
-    char *p = out + strlen(out) - 16; /* at "-MM-..." */
-    put2(p + 1, m);
-    put2(p + 4, d);
-    put2(p + 7, (unsigned)(rem / 3600));
-    put2(p + 10, (unsigned)(rem % 3600 / 60));
-    put2(p + 13, (unsigned)(rem % 60));
-}
 
 static void query_done(void *owner, const xw_node *answer, int ok, const char *condition, int token) {
     xw_client *c = owner;
@@ -159,7 +158,7 @@ static void send_query(xw_client *c, const char *after) {
     s->mam_page_asked = (unsigned)(left < page ? left : page);
     s->mam_page_got = s->mam_page_new = 0;
     char start[32];
-    format_utc(c->first_online_ms - CLOCK_MARGIN_MS, start);
+    xw_format_utc(c->first_online_ms - CLOCK_MARGIN_MS, 0, start);
     xw_node *query = NULL;
     int rc = xw_mam_build_query(&query, s->mam_queryid, NULL, after, NULL, start, s->mam_page_asked);
     if (!rc) rc = xw_session_iq(c, "set", NULL, query, 0, query_done, 0);
@@ -254,7 +253,7 @@ static void on_archived(xw_client *c, const xw_node *st) {
         xw_outbox_mark_archived(&c->outbox, xw_mam_origin_id(m));
         return;
     }
-    if (copy_in_window(c, m, 1)) {
+    if (copy_in_window(c, m, 1) || origin_seen(c, m)) {
         note(c, &c->archive_ids, key);
         return;
     }
@@ -276,7 +275,7 @@ int xw_dedup_take(xw_client *c, const xw_node *msg, const char **stanza_id) {
     uint64_t key = *stanza_id ? archive_key(c, *stanza_id) : 0;
     if (key && xw_keyset_has(&c->archive_ids, key)) return 1; /* a copy of one delivered */
     int resend_path = xw_mam_server_delayed(msg, c->jid.domain, c->archive_jid);
-    if (copy_in_window(c, msg, resend_path)) return 1;
+    if (copy_in_window(c, msg, resend_path) || origin_seen(c, msg)) return 1;
     remember_delivered(c, key, *stanza_id);
     return 0;
 }

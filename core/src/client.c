@@ -114,6 +114,7 @@ static const num_option NUM_OPTIONS[] = {
     OPT("iq_timeout_ms", iq_timeout_ms, F_DOUBLE, 1, 1000000000),
     OPT("max_pending_iqs", max_pending_iqs, F_SIZE, 1, 1000000),
     OPT("max_outbox", outbox.max_queued, F_SIZE, 1, 1000000),
+    OPT("resend_unconfirmed", unconfirmed.max, F_SIZE, 0, 100000),
     OPT("max_stanza_bytes", limits.max_stanza_bytes, F_SIZE, 1, 1000000000),
     OPT("max_body_bytes", limits.max_body_bytes, F_SIZE, 1, 1000000000),
     OPT("max_depth", limits.max_depth, F_SIZE, 1, 10000),
@@ -205,8 +206,26 @@ char *xw_client_resource_of(const char *full) {
 
 /* ---------------------------------------------------------------- outbox */
 
-/* Queues the app's message on the live session and tracks it. */
-static int send_tracked(xw_client *c, const xw_out_msg *m) {
+static int outbox_may_go(const xw_client *c) { return xw_session_online(c) && c->s.presence_sent; }
+
+/* The bare JID of a full or bare one, copied; NULL when it is not a JID. */
+static char *bare_of(const char *jid) {
+    xw_jid j;
+    if (!jid || xw_jid_parse(jid, strlen(jid), &j)) return NULL;
+    xw_buf bare = {0};
+    int rc = xw_jid_bare(&j, &bare);
+    xw_jid_free(&j);
+    if (rc) xw_buf_free(&bare);
+    return rc ? NULL : xw_buf_take(&bare);
+}
+
+/* Queues the app's message on the live session and tracks it: for the
+ * server (outbox.h) and, asking the peer for a receipt, for the peer
+ * (receipts.h). `again`: the peer did not confirm it; it goes out with its
+ * first sending time (XEP-0203 §3, from us). `now_known`: c->now_ms is the
+ * time of this call (the app's sendMessage carries none: the next request
+ * stamps it). */
+static int send_tracked(xw_client *c, const xw_out_msg *m, const xw_awaited *again, int now_known) {
     xw_node *n = NULL;
     int rc = xw_im_build_message(&n, m);
     /* One-to-one messages ask for a receipt (XEP-0184 §5.1) and may be
@@ -214,6 +233,13 @@ static int send_tracked(xw_client *c, const xw_out_msg *m) {
     int one_to_one = m->body && m->type && (!strcmp(m->type, "chat") || !strcmp(m->type, "normal"));
     if (!rc && one_to_one && c->receipts && !xw_node_add_child(n, "request", XW_NS_RECEIPTS)) rc = XW_ERR_NOMEM;
     if (!rc && one_to_one && c->markers && !xw_node_add_child(n, "markable", XW_NS_MARKERS)) rc = XW_ERR_NOMEM;
+    if (!rc && again) {
+        char stamp[32];
+        xw_format_utc(again->sent_ms, 1, stamp);
+        xw_node *d = xw_node_add_child(n, "delay", XW_NS_DELAY);
+        rc = d ? xw_node_set_attr(d, "stamp", stamp) : XW_ERR_NOMEM;
+        if (!rc && c->archive_jid) rc = xw_node_set_attr(d, "from", c->archive_jid);
+    }
     if (!rc) rc = xw_session_send(c, n, 0);
     xw_node_free(n);
     /* No <r/> after it (XEP-0198 lets the client ask, need not): each one
@@ -230,16 +256,53 @@ static int send_tracked(xw_client *c, const xw_out_msg *m) {
      * the session is lost. */
     if (xw_outbox_track(&c->outbox, &t))
         xw_client_emit_error(c, "resource-constraint", "out of memory: a message sent now is not kept for a resend");
+    /* Once per message: not again when the outbox resends it after a lost
+     * session, nor when it is itself a resend to the peer. */
+    if (one_to_one && c->receipts && c->unconfirmed.max && !m->resend && !again) {
+        char *peer = bare_of(m->to);
+        if (!peer || xw_receipts_track(&c->unconfirmed, m, peer, now_known ? c->now_ms : -1))
+            xw_client_emit_error(c, "resource-constraint", "out of memory: a message sent now is not kept until its receipt");
+        free(peer);
+    }
     return XW_OK;
 }
 
-static int outbox_may_go(const xw_client *c) { return xw_session_online(c) && c->s.presence_sent; }
+/* Sends again what a peer that came back online did not confirm
+ * (receipts.h), behind the app's queue so the order holds. */
+static void resend_unconfirmed(xw_client *c) {
+    xw_awaited *a;
+    while (outbox_may_go(c) && !c->outbox.nqueued && (a = xw_receipts_due(&c->unconfirmed, c->now_ms))) {
+        int rc = send_tracked(c, &a->msg, a, 1);
+        if (rc == XW_ERR_LIMIT) {
+            /* The request queue is full: a little later, not a deadline
+             * in the past that would wake the page in a loop. */
+            a->due_ms = c->now_ms + 100;
+            break;
+        }
+        if (rc) xw_client_emit_error(c, "internal-error", "an unconfirmed message could not be sent again");
+        xw_receipts_resent(&c->unconfirmed, a);
+    }
+}
+
+void xw_client_peer_online(xw_client *c, const char *from) {
+    char *peer = bare_of(from);
+    if (peer && (!c->archive_jid || strcmp(peer, c->archive_jid) != 0))
+        xw_receipts_peer_online(&c->unconfirmed, peer, c->now_ms);
+    free(peer);
+}
+
+void xw_client_peer_confirmed(xw_client *c, const char *from, const char *id) {
+    char *peer = bare_of(from);
+    if (peer) xw_receipts_confirmed(&c->unconfirmed, peer, id);
+    free(peer);
+}
+
 
 void xw_client_flush_outbox(xw_client *c) {
     while (outbox_may_go(c)) {
         xw_out_msg *m = xw_outbox_next(&c->outbox, c->resumed_h);
         if (!m) break;
-        int rc = send_tracked(c, m);
+        int rc = send_tracked(c, m, NULL, 1);
         if (rc == XW_ERR_LIMIT) break; /* the request queue is full: more after the next request */
         if (rc) xw_client_emit_error(c, "internal-error", "a queued message could not be sent");
         xw_outbox_pop(&c->outbox);
@@ -416,6 +479,7 @@ xw_client *xw_client_new(void) {
     c->iq_timeout_ms = 30000;
     c->max_pending_iqs = 256;
     c->outbox.max_queued = 1000;
+    c->unconfirmed.max = 1000;
     c->catch_up_max = 10000;
     c->catch_up_page = MAM_PAGE;
     c->reconnect_delay_ms = 1000;
@@ -454,9 +518,11 @@ void xw_client_free(xw_client *c) {
     free(c->last_id);
     xw_memzero(&c->scram_key, sizeof c->scram_key);
     xw_outbox_free(&c->outbox);
+    xw_receipts_free(&c->unconfirmed);
     xw_keyset_free(&c->archive_ids);
     xw_keyset_free(&c->resent);
     xw_keyset_free(&c->fresh);
+    xw_keyset_free(&c->origins);
     xw_events_free(&c->events);
     xw_dispatch_free(&c->handlers);
     xw_roster_free(&c->roster);
@@ -481,6 +547,8 @@ int xw_client_start_life(xw_client *c, double now_ms) {
     xw_keyset_init(&c->archive_ids, c->catch_up_max + 1024);
     xw_keyset_init(&c->resent, c->catch_up_max + 1024);
     xw_keyset_init(&c->fresh, 1024);
+    /* Long enough for a peer's resend (receipts.h) to find its first copy. */
+    xw_keyset_init(&c->origins, 2048);
     c->now_ms = now_ms;
     c->life = LIFE_RUNNING;
     return XW_OK;
@@ -500,6 +568,7 @@ int xw_client_connect(xw_client *c, double now_ms) {
 
 int xw_client_next_request(xw_client *c, double now_ms) {
     c->now_ms = now_ms;
+    xw_receipts_stamp(&c->unconfirmed, now_ms); /* what the app sent since the last call */
     if (!c->s.bosh) return 0;
     if (c->outbox.nqueued) xw_client_flush_outbox(c);
     int has = xw_bosh_next_request(c->s.bosh, now_ms, &c->s.req);
@@ -543,6 +612,8 @@ double xw_client_next_deadline(const xw_client *c) {
     if (!c->s.bosh) return d;
     if (c->s.neg == NEG_DERIVING) return c->now_ms; /* the next step of the key derivation, at once */
     d = earliest(d, xw_bosh_next_deadline(c->s.bosh));
+    /* (Due messages wait while the app's queue drains: not a deadline.) */
+    if (outbox_may_go(c) && !c->outbox.nqueued) d = earliest(d, xw_receipts_next_deadline(&c->unconfirmed));
     return earliest(d, xw_iq_next_deadline(&c->s.iqs));
 }
 
@@ -556,6 +627,7 @@ void xw_client_tick(xw_client *c, double now_ms) {
     if (!c->s.bosh) return;
     xw_bosh_tick(c->s.bosh, now_ms);
     xw_session_derive_step(c);
+    resend_unconfirmed(c);
     long i;
     while (c->s.bosh && (i = xw_iq_expired(&c->s.iqs, now_ms)) >= 0) {
         xw_iq_fn done = c->s.iqs.v[i].done;
@@ -596,7 +668,7 @@ int xw_client_send_message(xw_client *c, const char *to, const char *type, const
         /* Behind what waits, so the order holds; with the request queue
          * full (max_queued_bytes), it waits in the outbox for the next
          * request rather than failing the app's burst. */
-        rc = outbox_may_go(c) && !c->outbox.nqueued ? send_tracked(c, &m) : XW_ERR_LIMIT;
+        rc = outbox_may_go(c) && !c->outbox.nqueued ? send_tracked(c, &m, NULL, 0) : XW_ERR_LIMIT;
         if (rc == XW_ERR_LIMIT) rc = xw_outbox_queue(&c->outbox, &m);
     }
     if (!rc) {

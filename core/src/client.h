@@ -30,6 +30,7 @@
 #include "muc.h"
 #include "outbox.h"
 #include "presence.h"
+#include "receipts.h"
 #include "roster.h"
 #include "sasl.h"
 #include "sm.h"
@@ -110,6 +111,7 @@ struct xw_client {
     long long resumed_h;       /* the server's h after a stream resumption; -1 */
     xw_scram_key scram_key;    /* SaltedPassword kept for logging in again */
     xw_outbox outbox;
+    xw_receipts unconfirmed;   /* sent to a peer, no receipt yet (receipts.h) */
     unsigned id_counter;
     char id_prefix[16];
     char *last_id;             /* the id of the last message sent or queued */
@@ -123,6 +125,7 @@ struct xw_client {
     xw_keyset archive_ids;      /* stanza-ids by our archive, delivered */
     xw_keyset resent;           /* copies that came by a resend path, in the window */
     xw_keyset fresh;            /* other live messages, in the window */
+    xw_keyset origins;          /* sender and origin-id of those delivered */
     double resend_window_until; /* -1: closed */
 
     /* the instant-messaging state, across sessions */
@@ -161,6 +164,11 @@ void xw_client_went_online(xw_client *c, int resumed);
 /* Takes `full` as our bound JID, and its bare form as our archive's
  * address. XW_ERR_JID when it is not a valid JID. */
 XW_MUST_CHECK int xw_client_adopt_jid(xw_client *c, const char *full, size_t len);
+
+/* An available presence from a contact's resource, or a receipt or marker
+ * (id) from one: what receipts.h needs to know. */
+void xw_client_peer_online(xw_client *c, const char *from);
+void xw_client_peer_confirmed(xw_client *c, const char *from, const char *id);
 
 /* --- session.c --------------------------------------------------------- */
 /* Starts a login: with `create`, a new BOSH session (its creation request

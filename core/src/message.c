@@ -65,6 +65,14 @@ static void side_event(xw_client *c, const char *type, const xw_node *m, const x
     xw_event_end(&e);
 }
 
+/* XEP-0184 §5.4: a receipt is asked of us for a live one-to-one message
+ * (not a carbon: the peer asked the device it sent to). */
+static int receipt_asked(const xw_client *c, const xw_node *m, const xw_msg_meta *meta) {
+    const char *type = xw_node_attr(m, "type");
+    return c->receipts && !meta->carbon && !meta->archived && !meta->history &&
+           xw_node_child(m, "request", XW_NS_RECEIPTS) && (!type || (strcmp(type, "groupchat") != 0 && strcmp(type, "error") != 0));
+}
+
 void xw_message_deliver(xw_client *c, const xw_node *m, const xw_msg_meta *meta) {
     int live = !meta->archived && !meta->history;
     const char *type = xw_node_attr(m, "type");
@@ -77,10 +85,19 @@ void xw_message_deliver(xw_client *c, const xw_node *m, const xw_msg_meta *meta)
          * got, for one of ours: the 'id' it names is required (without
          * one it refers to nothing). */
         const char *rid = received ? xw_node_attr(received, "id") : NULL;
-        if (rid && *rid) side_event(c, "receipt", m, meta, "id", rid, NULL, NULL);
+        /* (Not ours when our other device sent it: a carbon of what it sent.) */
+        const char *peer = meta->outgoing ? NULL : xw_node_attr(m, "from");
+        if (rid && *rid) {
+            side_event(c, "receipt", m, meta, "id", rid, NULL, NULL);
+            xw_client_peer_confirmed(c, peer, rid);
+        }
         for (const xw_node *k = xw_node_child(m, NULL, XW_NS_MARKERS); k; k = xw_node_next_named(k, NULL, XW_NS_MARKERS)) {
             const char *kid = xw_node_attr(k, "id");
-            if (strcmp(k->name, "markable") != 0 && kid && *kid) side_event(c, "marker", m, meta, "marker", k->name, "id", kid);
+            if (strcmp(k->name, "markable") != 0 && kid && *kid) {
+                side_event(c, "marker", m, meta, "marker", k->name, "id", kid);
+                /* XEP-0333 §3: a marker implies the message was received. */
+                xw_client_peer_confirmed(c, peer, kid);
+            }
         }
         /* XEP-0085 §5: typing and such. */
         if (state) {
@@ -90,9 +107,7 @@ void xw_message_deliver(xw_client *c, const xw_node *m, const xw_msg_meta *meta)
             side_event(c, "chat-state", m, meta, "state", state->name, "thread", thread ? (t.data ? t.data : "") : NULL);
             xw_buf_free(&t);
         }
-        int answerable = request && c->receipts && !meta->carbon && (!type || strcmp(type, "groupchat") != 0) &&
-                         (!type || strcmp(type, "error") != 0);
-        if (answerable) send_receipt(c, m);
+        if (receipt_asked(c, m, meta)) send_receipt(c, m);
     }
     int content = type && !strcmp(type, "error");
     for (const xw_node *n = m->first_child; n && !content; n = n->next) content = is_content(n);
@@ -163,7 +178,12 @@ static void on_message(xw_client *c, const xw_node *st) {
         return;
     }
     xw_msg_meta meta = {0};
-    if (xw_dedup_take(c, st, &meta.stanza_id)) return; /* a copy of one delivered */
+    if (xw_dedup_take(c, st, &meta.stanza_id)) {
+        /* A copy of one delivered: not shown again, but answered, for a
+         * sender who sends again what got no receipt (receipts.h). */
+        if (receipt_asked(c, st, &meta)) send_receipt(c, st);
+        return;
+    }
     xw_message_deliver(c, st, &meta);
 }
 

@@ -15,7 +15,7 @@ void xw_out_msg_free(xw_out_msg *m) {
     memset(m, 0, sizeof *m);
 }
 
-static int copy_msg(xw_out_msg *dst, const xw_out_msg *src) {
+int xw_out_msg_copy(xw_out_msg *dst, const xw_out_msg *src) {
     *dst = *src;
     dst->to = src->to ? xw_strdup(src->to) : NULL;
     dst->type = src->type ? xw_strdup(src->type) : NULL;
@@ -58,7 +58,7 @@ static int reserve_one(xw_out_msg **store, size_t *cap, xw_out_msg **v, size_t n
 static int append(xw_out_msg **store, size_t *cap, xw_out_msg **v, size_t *n, const xw_out_msg *m) {
     int rc = reserve_one(store, cap, v, *n);
     if (rc) return rc;
-    rc = copy_msg(&(*v)[*n], m);
+    rc = xw_out_msg_copy(&(*v)[*n], m);
     if (!rc) (*n)++;
     return rc;
 }

@@ -67,6 +67,9 @@ void xw_outbox_mark_archived(xw_outbox *ob, const char *origin_id);
 xw_out_msg *xw_outbox_next(xw_outbox *ob, long long resumed_h);
 /* Removes the first queued message (after it was sent). */
 void xw_outbox_pop(xw_outbox *ob);
+/* dst becomes a copy of src with strings of its own; XW_ERR_NOMEM leaves
+ * dst empty. */
+XW_MUST_CHECK int xw_out_msg_copy(xw_out_msg *dst, const xw_out_msg *src);
 void xw_out_msg_free(xw_out_msg *m);
 void xw_outbox_free(xw_outbox *ob);
 

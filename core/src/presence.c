@@ -200,6 +200,7 @@ static void on_presence(xw_client *c, const xw_node *st) {
     int tracked = (available || unavailable) && from && !xw_jid_parse(from, strlen(from), &j);
     if (tracked && update(&c->presence, &j, available, st))
         xw_client_emit_error(c, "resource-constraint", "out of memory: a presence was not kept");
+    if (tracked && available) xw_client_peer_online(c, from);
     xw_event e;
     xw_event_begin(&e, &c->events, "presence");
     xw_im_presence_fields(&e, st);

@@ -361,3 +361,36 @@ int xw_base64_decode(xw_buf *out, const char *b64, size_t len) {
     out->data[out->len] = '\0';
     return XW_OK;
 }
+
+static void put2(char *p, unsigned v) {
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+void xw_format_utc(double ms, int millis, char out[32]) {
+    long long total = ms > 0 ? (long long)ms : 0;
+    long long secs = total / 1000, days = secs / 86400, rem = secs % 86400;
+    /* The Gregorian date of a day count (H. Hinnant's civil_from_days). */
+    long long z = days + 719468, era = z / 146097, doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    unsigned d = (unsigned)(doy - (153 * mp + 2) / 5 + 1), m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    unsigned y = (unsigned)(yoe + era * 400 + (m <= 2));
+    xw_format(out, 32, "%u-MM-DDTHH:MM:SS", y);
+    char *p = out + strlen(out) - 15; /* at "-MM-..." */
+    put2(p + 1, m);
+    put2(p + 4, d);
+    put2(p + 7, (unsigned)(rem / 3600));
+    put2(p + 10, (unsigned)(rem % 3600 / 60));
+    put2(p + 13, (unsigned)(rem % 60));
+    p += 15;
+    if (millis) {
+        unsigned frac = (unsigned)(total % 1000);
+        *p++ = '.';
+        *p++ = (char)('0' + frac / 100);
+        put2(p, frac % 100);
+        p += 2;
+    }
+    *p++ = 'Z';
+    *p = 0;
+}

@@ -45,6 +45,9 @@ void xw_format(char *dst, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* An XEP-0082 UTC timestamp ("2026-12-03T13:21:51Z", with `millis`
+ * "...:51.123Z") for ms since the Unix epoch, clamped at 0. */
+void xw_format_utc(double ms, int millis, char out[32]);
 /* Appends `s` escaped for XML character data: the five markup characters,
  * and CR as &#13; (XML 1.0 §2.11 turns a literal one into LF). */
 XW_MUST_CHECK int xw_buf_append_xml_escaped(xw_buf *b, const char *s, size_t len);

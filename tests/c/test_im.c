@@ -293,6 +293,146 @@ static void test_receipts_markers_states(void) {
     done(&s);
 }
 
+/* The origin-id our message `id` went out with, from the request bodies
+ * outstanding or the last one; "" if none. */
+static void origin_of(script *s, const char *id, char *out, size_t cap) {
+    char needle[64];
+    snprintf(needle, sizeof needle, "id='%s'>", id);
+    out[0] = '\0';
+    for (int i = 0; i < s->n; i++) {
+        const char *m = strstr(s->bodies[i], needle);
+        const char *o = m ? strstr(m, "<origin-id xmlns='urn:xmpp:sid:0' id='") : NULL;
+        if (o) snprintf(out, cap, "%.*s", (int)strcspn(o + 38, "'"), o + 38);
+    }
+}
+
+/* Answers the requests outstanding and those that follow until none is
+ * left to answer; returns whether one of them held needle. */
+static int sent_now(script *s, const char *needle) {
+    int seen = 0;
+    for (int i = 0; i < 8 && s->n; i++) {
+        seen |= request_with(s, needle) >= 0;
+        reply(s, "");
+    }
+    return seen;
+}
+
+/* Who answers receipts and comes back online gets again what it did not
+ * confirm (receipts.h: XEP-0184 §4 and "known to answer"), with its id and
+ * origin-id (XEP-0359 §3) and its first sending time (XEP-0203); at most
+ * XW_RECEIPT_MAX_RESENDS times. A copy that reaches us is answered and not
+ * shown twice. */
+static void test_unconfirmed_resent(void) {
+    script s;
+    online_with(&s, "<item jid='bob@example.com' subscription='both'/><item jid='carol@example.com' subscription='both'/>", "");
+    s.now += 700; /* the app sends with no call of ours since: its time is the next request's */
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "one", NULL, NULL, "m1") == 0 &&
+              xw_client_send_message(s.c, "bob@example.com", "chat", "two", NULL, NULL, "m2") == 0 &&
+              xw_client_send_message(s.c, "bob@example.com/x", "chat", "three", NULL, NULL, "m3") == 0 &&
+              xw_client_send_message(s.c, "carol@example.com", "chat", "to carol", NULL, NULL, "c1") == 0,
+          "send");
+    drain(&s);
+    char origin2[64] = "";
+    for (int i = 0; i < 8 && !origin2[0]; i++) {
+        origin_of(&s, "m2", origin2, sizeof origin2);
+        if (!origin2[0]) reply(&s, "");
+    }
+    CHECK(origin2[0], "XEP-0359 §3: m2 went out with an origin-id");
+    sent_now(&s, "id='c1'");
+    /* Receipts from bob (m1) only; carol never answers any. */
+    events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/x' id='r1'><received xmlns='urn:xmpp:receipts' id='m1'/></message>");
+    s.now += 60000;
+    events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/y'/><presence xmlns='jabber:client' from='carol@example.com/z'/>");
+    s.now += XW_RECEIPT_GRACE_MS - 1;
+    xw_client_tick(s.c, s.now);
+    drain(&s);
+    CHECK(!sent_now(&s, "id='m2'"), "within the grace period for receipts on their way, nothing is sent again");
+    s.now += 2;
+    xw_client_tick(s.c, s.now);
+    drain(&s);
+    char again2[64] = "";
+    origin_of(&s, "m2", again2, sizeof again2);
+    CHECK(request_with(&s, "id='m2'") >= 0 && request_with(&s, "id='m3'") >= 0 && !strcmp(again2, origin2),
+          "receipts.h: what bob did not confirm goes out again with its origin-id (XEP-0359 §3): %s", last_body(&s));
+    int m2 = request_with(&s, "id='m2'");
+    CHECK(m2 >= 0 && strstr(s.bodies[m2], "<delay xmlns='urn:xmpp:delay' stamp='1970-01-01T00:00:05.700Z' from='alice@example.com'/>"),
+          "XEP-0203: the resend carries its first sending time, from us: %s", m2 >= 0 ? s.bodies[m2] : "");
+    CHECK(request_with(&s, "id='m1'") < 0, "what bob confirmed is not sent again");
+    CHECK(request_with(&s, "id='c1'") < 0, "XEP-0184 §4: nothing sent again to carol, who never answered a receipt");
+    sent_now(&s, "id='m3'");
+    /* m2 confirmed now by a marker (XEP-0333 §3); m3 never: twice more at
+     * most, then forgotten. */
+    events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/y' type='chat'><displayed xmlns='urn:xmpp:chat-markers:0' id='m2'/></message>");
+    int resent3 = 1, resent2 = 0;
+    for (int round = 0; round < 4; round++) {
+        s.now += 10000;
+        events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/y'><show>away</show></presence>");
+        s.now += XW_RECEIPT_GRACE_MS;
+        xw_client_tick(s.c, s.now);
+        drain(&s);
+        resent2 += request_with(&s, "id='m2'") >= 0;
+        resent3 += sent_now(&s, "id='m3'");
+    }
+    CHECK(resent2 == 0, "a marker confirms the message it names");
+    CHECK(resent3 == XW_RECEIPT_MAX_RESENDS, "sent again %d times at most: %d", XW_RECEIPT_MAX_RESENDS, resent3);
+    /* After XW_RECEIPT_KEEP_MS nothing is sent again. */
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "four", NULL, NULL, "m4") == 0, "send");
+    drain(&s);
+    sent_now(&s, "id='m4'");
+    s.now += XW_RECEIPT_KEEP_MS;
+    events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/y'/>");
+    s.now += XW_RECEIPT_GRACE_MS;
+    xw_client_tick(s.c, s.now);
+    drain(&s);
+    CHECK(!sent_now(&s, "id='m4'"), "a message unconfirmed for XW_RECEIPT_KEEP_MS is no longer sent again");
+
+    /* The receiving side: bob's message, then the same again from his
+     * other resource (a resend), then carol's with the same origin-id. */
+    const char *first = "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='b1'><body>hello</body>"
+                        "<origin-id xmlns='urn:xmpp:sid:0' id='o-1'/><request xmlns='urn:xmpp:receipts'/></message>";
+    const char *ev = events_of(&s, first);
+    CHECK(count_of(ev, "\"body\":\"hello\"") == 1, "delivered once: %s", ev);
+    sent_now(&s, "id='b1'");
+    ev = events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/y' type='chat' id='b1'><body>hello</body>"
+                       "<origin-id xmlns='urn:xmpp:sid:0' id='o-1'/><request xmlns='urn:xmpp:receipts'/>"
+                       "<delay xmlns='urn:xmpp:delay' stamp='2026-12-03T13:00:00.000Z' from='bob@example.com'/></message>");
+    CHECK(!strstr(ev, "\"body\":\"hello\""), "XEP-0359 §3: the same sender's same origin-id is a copy, not shown again: %s", ev);
+    CHECK(request_with(&s, "to='bob@example.com/y' id=") >= 0 && request_with(&s, "<received xmlns='urn:xmpp:receipts' id='b1'/>") >= 0,
+          "XEP-0184 §5.4: the copy is answered, so its sender stops sending it: %s", last_body(&s));
+    ev = events_of(&s, "<message xmlns='jabber:client' from='carol@example.com/z' type='chat' id='c9'><body>hello</body>"
+                       "<origin-id xmlns='urn:xmpp:sid:0' id='o-1'/></message>");
+    CHECK(count_of(ev, "\"body\":\"hello\"") == 1, "another sender's message with that origin-id is its own: %s", ev);
+    done(&s);
+}
+
+/* receipts.h, when full: a message to a peer not known to answer makes
+ * room; else the new one is not kept, and the oldest (those a lost server
+ * node took) are sent again. */
+static void test_unconfirmed_full(void) {
+    script s;
+    NEXT_OPTIONS("resend_unconfirmed", "3");
+    online_with(&s, "<item jid='bob@example.com' subscription='both'/><item jid='carol@example.com' subscription='both'/>", "");
+    CHECK(xw_client_send_message(s.c, "bob@example.com", "chat", "zero", NULL, NULL, "m0") == 0, "send");
+    drain(&s);
+    sent_now(&s, "id='m0'");
+    events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/x' id='r0'><received xmlns='urn:xmpp:receipts' id='m0'/></message>");
+    const char *ids[] = {"c1", "m1", "m2", "m3", "m4"};
+    for (int i = 0; i < 5; i++) {
+        CHECK(xw_client_send_message(s.c, i ? "bob@example.com" : "carol@example.com", "chat", "x", NULL, NULL, ids[i]) == 0, "send");
+        drain(&s);
+        sent_now(&s, ids[i]);
+    }
+    s.now += 1000;
+    events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/y'/>");
+    s.now += XW_RECEIPT_GRACE_MS;
+    xw_client_tick(s.c, s.now);
+    drain(&s);
+    CHECK(request_with(&s, "id='m1'") >= 0 && request_with(&s, "id='m2'") >= 0 && request_with(&s, "id='m3'") >= 0,
+          "the three kept (carol's made room for m3) are sent again: %s", last_body(&s));
+    CHECK(request_with(&s, "id='m4'") < 0, "past the limit the newest is not kept: %s", last_body(&s));
+    done(&s);
+}
+
 /* Subject and thread go out; what XML would change on the way is escaped. */
 static void test_message_fields_sent(void) {
     script s;
@@ -575,6 +715,8 @@ int main(void) {
     test_presence();
     test_presence_many();
     test_receipts_markers_states();
+    test_unconfirmed_resent();
+    test_unconfirmed_full();
     test_message_fields_sent();
     test_carbons();
     test_history();
