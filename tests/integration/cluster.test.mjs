@@ -10,7 +10,13 @@ import { startCluster } from '../support/cluster.mjs';
 import { waitFor, until } from '../support/wait.mjs';
 import { REGISTER_YAML } from '../bench/register.mjs';
 import { runLoad } from '../bench/cluster-load.mjs';
+import { startStaticServer } from '../support/static-server.mjs';
+import { launchBrowser, openPackagePage } from '../support/browser.mjs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from '../../dist/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const USERS = ['alice', 'bob'];
 let cluster;
@@ -48,7 +54,7 @@ after(async () => {
 
 /** The cluster node the session of a client (its full JID) lives on (ejabberdctl connected_users_info). */
 async function nodeOf(w) {
-  const jid = w.client.jid;
+  const jid = typeof w === 'string' ? w : w.client.jid;
   const out = await cluster.ctl('connected_users_info');
   const line = out.split('\n').find((l) => l.split('\t')[0] === jid);
   assert.ok(line, `${jid} is among the connected users: ${out}`);
@@ -120,6 +126,85 @@ test('cluster: alice and bob with sessions on different nodes chat both ways thr
   for (const [sid, nodes] of servedBy) assert.equal(nodes.size, 2, `session ${sid}'s requests were answered by both nodes`);
   assert.equal(alice.of('error').length, 0, `no errors at alice: ${JSON.stringify(alice.of('error'))}`);
   assert.equal(bob.of('error').length, 0, `no errors at bob: ${JSON.stringify(bob.of('error'))}`);
+  // Offline before the next tests: another client of bob's would receive
+  // (and confirm) what the kill test's bob misses.
+  for (const w of [alice, bob]) {
+    open.delete(w.client);
+    await w.client.disconnect();
+  }
+});
+
+test('cluster in Chromium: two users whose sessions live on different nodes chat both ways through the balancer; ping, presence, roster and history as against one server (RFC 6121 §2, §4, §5; XEP-0199; XEP-0313)', async () => {
+  for (const u of ['dave', 'erin']) await cluster.register(u, `${u}-pw`);
+  await cluster.ctl('add_rosteritem', 'dave', 'localhost', 'erin', 'localhost', 'Erin', 'Friends', 'both');
+  await cluster.ctl('add_rosteritem', 'erin', 'localhost', 'dave', 'localhost', 'Dave', 'Friends', 'both');
+  const web = await startStaticServer(root);
+  const browser = await launchBrowser();
+  try {
+    const page = await openPackagePage(browser, web.url);
+    // Each user's client with the defaults (the session in a SharedWorker),
+    // its message events kept on the page.
+    await page.evaluate((service) => {
+      window.online = async (user) => {
+        const client = window.xmpp.createClient({ service, jid: `${user}@localhost`, password: `${user}-pw` });
+        const got = [];
+        client.on('message', (m) => got.push(m));
+        const self = new Promise((resolve) => client.on('presence', (p) => { if (p.from === client.jid && p.type === 'available') resolve(); }));
+        await client.connect();
+        await self;
+        window[user] = { client, got };
+        return client.jid;
+      };
+    }, cluster.boshUrl);
+    const daveJid = await page.evaluate(() => window.online('dave'));
+    let erinJid = await page.evaluate(() => window.online('erin'));
+    for (let tries = 0; (await nodeOf(erinJid)) === (await nodeOf(daveJid)); tries++) {
+      assert.ok(tries < 6, 'erin\'s session never landed on the other node');
+      // One request of our own moves the round robin on by one: a login
+      // makes the same number of requests each time, so erin's first one
+      // would land on the same node again.
+      await fetch(cluster.boshUrl).catch(() => {});
+      erinJid = await page.evaluate(async () => { await window.erin.client.disconnect(); return window.online('erin'); });
+    }
+    assert.notEqual(await nodeOf(erinJid), await nodeOf(daveJid), 'the two sessions live on different nodes');
+    const r = await page.evaluate(async () => {
+      const { dave, erin } = window;
+      const until = async (cond, what) => {
+        const deadline = Date.now() + 20000;
+        while (!cond()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      };
+      const out = { pings: [] };
+      for (let i = 0; i < 4; i++) out.pings.push(await dave.client.ping());
+      out.roster = dave.client.roster.find((x) => x.jid === 'erin@localhost')?.subscription;
+      await until(() => dave.client.presenceOf('erin@localhost').best && erin.client.presenceOf('dave@localhost').best, 'each to see the other online');
+      const N = 20;
+      for (let i = 0; i < N; i++) {
+        dave.client.sendMessage({ to: 'erin@localhost', body: `d→e ${i}` });
+        erin.client.sendMessage({ to: 'dave@localhost', body: `e→d ${i}` });
+      }
+      const bodies = (w, prefix) => w.got.filter((m) => m.body?.startsWith(prefix) && !m.archived).map((m) => m.body);
+      await until(() => bodies(erin, 'd→e').length >= N && bodies(dave, 'e→d').length >= N, 'the 40 messages').catch(() => {});
+      out.atErin = bodies(erin, 'd→e');
+      out.atDave = bodies(dave, 'e→d');
+      const history = await dave.client.history('erin@localhost', { max: 100 });
+      out.archived = history.messages.map((m) => m.body);
+      await Promise.all([dave.client.disconnect(), erin.client.disconnect()]);
+      return out;
+    });
+    const seq = (prefix) => Array.from({ length: 20 }, (_, i) => `${prefix} ${i}`);
+    assert.ok(r.pings.every((ms) => ms >= 0), `XEP-0199: pings answered: ${r.pings}`);
+    assert.equal(r.roster, 'both', 'RFC 6121 §2: dave\'s roster from the shared store holds erin, subscribed both ways');
+    assert.deepEqual(r.atErin, seq('d→e'), 'RFC 6121 §5: erin got dave\'s messages once each, in order');
+    assert.deepEqual(r.atDave, seq('e→d'), 'dave got erin\'s messages once each, in order');
+    assert.equal(r.archived.length, 40, 'XEP-0313: dave\'s archive on the shared store holds the 40 messages');
+    assert.deepEqual(r.archived.filter((b) => b.startsWith('d→e')), seq('d→e'), 'in order');
+  } finally {
+    await browser.close();
+    await web.close();
+  }
 });
 
 test('cluster: a node killed (SIGKILL) while 2,000 messages flow both ways loses the sessions it held; their client logs in again through the balancer to the surviving node and catches up from the archive (XEP-0313 §4); what the server lost the sender sends again (XEP-0184, XEP-0359), so every message arrives once; the node rejoins and requests spread again', async () => {
