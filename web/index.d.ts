@@ -154,11 +154,15 @@ export interface MessageEvent {
   xml: string;
   /** The id the archive gave the message (XEP-0359 stanza-id: our server's, or the room's for a room message). */
   stanzaId?: string;
-  /** The sender's own id for it (XEP-0359 origin-id), kept by every copy. */
+  /** The sender's own id for it (XEP-0359 origin-id), kept by every copy. A one-to-one message whose
+   * sender and origin-id match one already delivered is a copy (a sender's resend, see
+   * resendUnconfirmed) and is not delivered again; its receipt is still sent. */
   originId?: string;
   /** From an archive: a catch-up after a reconnection, or a history() page. */
   archived?: boolean;
-  /** When it was sent, for a message that was stored (archive, offline storage, room history; XEP-0203). */
+  /** When it was sent, for a message that was stored (archive, offline storage, room history) or that its
+   * sender sends again because no receipt came (XEP-0203). Messages that arrive after later ones (a
+   * catch-up, offline storage, a resend) have one: sort by it, as the widget does. */
   delay?: string;
   /** Sent by our account: a 'sent' carbon, ours in our archive, ours in a room. Never judged from a
    * 'from' alone: anyone can send a message whose inner 'from' claims to be us. */
