@@ -44,18 +44,17 @@ static uint64_t peer_key(xw_receipts *r, const char *peer_bare) {
     return xw_keyset_digest(&r->answering, parts, 1);
 }
 
-/* Full: room is made by forgetting a message to a peer not known to answer
- * receipts (it would never be sent again). Else the new one is not kept:
- * the oldest unconfirmed are the ones a lost server node took (those sent
- * after come from offline storage or the archive), so they stay. */
+/* Full: room is made by forgetting the oldest if it went to a peer not
+ * known to answer receipts (it would never be sent again; such messages
+ * drift to the front as the others are confirmed). Else the new one is not
+ * kept: the oldest unconfirmed are the ones a lost server node took (those
+ * sent after come from offline storage or the archive), so they stay.
+ * (One look, not a scan: this runs for every message while full.) */
 static int make_room(xw_receipts *r) {
     if (r->n < r->max) return 1;
-    for (size_t i = 0; i < r->n; i++)
-        if (!xw_keyset_has(&r->answering, peer_key(r, r->v[i].peer))) {
-            forget_at(r, i);
-            return 1;
-        }
-    return 0;
+    if (xw_keyset_has(&r->answering, peer_key(r, r->v[0].peer))) return 0;
+    forget_at(r, 0);
+    return 1;
 }
 
 int xw_receipts_track(xw_receipts *r, const xw_out_msg *m, const char *peer_bare, double now_ms) {

@@ -23,9 +23,9 @@
  * and it carries its first sending time (XEP-0203) for the peer to place
  * it by.
  *
- * Memory: at most `max` messages (0 turns this off). When full, one to a
- * peer not known to answer is forgotten; if there is none, the new message
- * is not kept: the oldest unconfirmed are those a lost node took. */
+ * Memory: at most `max` messages (0 turns this off). When full, the oldest
+ * is forgotten if its peer is not known to answer; else the new message is
+ * not kept: the oldest unconfirmed are those a lost node took. */
 #ifndef XW_RECEIPTS_H
 #define XW_RECEIPTS_H
 
