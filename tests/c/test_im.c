@@ -339,8 +339,11 @@ static void test_unconfirmed_resent(void) {
     }
     CHECK(origin2[0], "XEP-0359 §3: m2 went out with an origin-id");
     sent_now(&s, "id='c1'");
-    /* Receipts from bob (m1) only; carol never answers any. */
-    events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/x' id='r1'><received xmlns='urn:xmpp:receipts' id='m1'/></message>");
+    /* Receipts from bob (m1) only; carol never answers any. mallory's
+     * forged receipt for m2 confirms nothing: a receipt counts from the
+     * peer the message went to. */
+    events_of(&s, "<message xmlns='jabber:client' from='bob@example.com/x' id='r1'><received xmlns='urn:xmpp:receipts' id='m1'/></message>"
+                  "<message xmlns='jabber:client' from='mallory@evil.example/x' id='r2'><received xmlns='urn:xmpp:receipts' id='m2'/></message>");
     s.now += 60000;
     events_of(&s, "<presence xmlns='jabber:client' from='bob@example.com/y'/><presence xmlns='jabber:client' from='carol@example.com/z'/>");
     s.now += XW_RECEIPT_GRACE_MS - 1;
@@ -359,6 +362,8 @@ static void test_unconfirmed_resent(void) {
           "XEP-0203: the resend carries its first sending time, from us: %s", m2 >= 0 ? s.bodies[m2] : "");
     CHECK(request_with(&s, "id='m1'") < 0, "what bob confirmed is not sent again");
     CHECK(request_with(&s, "id='c1'") < 0, "XEP-0184 §4: nothing sent again to carol, who never answered a receipt");
+    CHECK(count_of(last_body(&s), "to='bob@example.com") == count_of(last_body(&s), "<message "),
+          "a resend goes to the peer it was first sent to, no one else: %s", last_body(&s));
     sent_now(&s, "id='m3'");
     /* m2 confirmed now by a marker (XEP-0333 §3); m3 never: twice more at
      * most, then forgotten. */
