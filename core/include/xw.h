@@ -198,6 +198,13 @@ void xw_client_free(xw_client *c);
  *   receipts       "0": no XEP-0184 receipt requests on our chat messages
  *                  and no receipts sent (default "1": asked for, and sent
  *                  to contacts subscribed to our presence)
+ *   resend_unconfirmed  our chat messages kept until the peer confirms
+ *                  them (1000; "0": none): a peer that has answered
+ *                  receipts and comes online gets again, 2 s later, what it
+ *                  has not confirmed, same id and origin-id, with a
+ *                  XEP-0203 delay of its first sending (src/receipts.h); a
+ *                  received copy (same sender, same origin-id) is not
+ *                  delivered again and its receipt is sent
  *   markers        "0": our chat messages are not markable (XEP-0333)
  *   carbons        "0": no message carbons even where offered (XEP-0280)
  *   roster         "0": no roster fetch at login (RFC 6121 §2.2) */
