@@ -1,5 +1,7 @@
 // Type declarations for xmpp-wasm: XMPP over BOSH for web pages.
 
+/** What createClient() takes. Only `service`, `jid` and `password` are required; every other option has
+ * the default its comment gives. */
 export interface ClientOptions {
   /** The BOSH endpoint, e.g. 'http://127.0.0.1:5280/bosh'. */
   service: string;
@@ -141,14 +143,21 @@ export interface ClientOptions {
   wasm?: string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 }
 
+/** A message, as the 'message' event and history() pages give it. */
 export interface MessageEvent {
+  /** The sender's full JID (a room message: the room's JID and the sender's nickname). */
   from?: string;
+  /** To whom it was sent: us, or, for one of ours (outgoing), the peer. */
   to?: string;
+  /** The sender's id for it; receipts and markers name it. */
   id?: string;
   /** chat, normal, groupchat, headline or error */
   type: string;
+  /** The text. */
   body?: string;
+  /** The subject (a room's subject when it comes from a room). */
   subject?: string;
+  /** The conversation thread (RFC 6121 §5.2.5). */
   thread?: string;
   /** The whole stanza as XML, for extensions. */
   xml: string;
@@ -171,6 +180,7 @@ export interface MessageEvent {
   carbon?: 'received' | 'sent';
   /** A room message (XEP-0045): the room's bare JID and the sender's nickname. */
   room?: string;
+  /** A room message: the sender's nickname in the room. */
   nick?: string;
   /** The sender asked for a receipt (XEP-0184); the client sent it if the sender may see our presence. */
   receiptRequested?: boolean;
@@ -182,35 +192,51 @@ export interface MessageEvent {
   errorCondition?: string;
 }
 
+/** Availability beyond online (RFC 6121 §4.7.2.1): away, free to chat, do not disturb, away for long. */
 export type Show = 'away' | 'chat' | 'dnd' | 'xa';
+/** A chat state (XEP-0085 §2). */
 export type ChatState = 'active' | 'composing' | 'paused' | 'inactive' | 'gone';
 
 /** One resource's presence (RFC 6121 §4) and its capabilities (XEP-0115). */
 export interface ResourcePresence {
+  /** The resource (the part of the full JID after '/'). */
   resource: string;
+  /** Absent: plainly available. */
   show?: Show;
+  /** The person's status text. */
   status?: string;
+  /** -128..127; higher is preferred. */
   priority: number;
+  /** The client software's XEP-0115 node, e.g. its web site. */
   capsNode?: string;
+  /** Its XEP-0115 verification string: what discoInfo(jid, { node: capsNode + '#' + capsVer }) describes. */
   capsVer?: string;
 }
 
 /** A contact's presence: every available resource, and the best (highest priority, then the most
  * available show, then the latest); no best when offline. */
 export interface ContactPresence {
+  /** The resource to show for the contact; absent when the contact is offline. */
   best?: ResourcePresence;
+  /** Every available resource. */
   resources: ResourcePresence[];
 }
 
+/** A presence stanza, as the 'presence' event gives it. */
 export interface PresenceEvent {
+  /** Whose presence: a full JID (or bare, for subscription requests). */
   from?: string;
+  /** Ours, or the JID of a directed presence. */
   to?: string;
   /** 'available', 'unavailable', 'subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'error', … */
   type: string;
+  /** Absent: plainly available. */
   show?: Show;
+  /** The status text. */
   status?: string;
   /** -128..127 (RFC 6121 §4.7.2.3). */
   priority?: number;
+  /** The whole stanza as XML. */
   xml: string;
   /** For a contact's available or unavailable presence: the contact's presence after it. */
   contact?: ContactPresence;
@@ -218,25 +244,32 @@ export interface PresenceEvent {
   restored: boolean;
 }
 
+/** A contact in the roster (RFC 6121 §2.1.2). */
 export interface RosterItem {
   /** Bare JID. */
   jid: string;
+  /** The name we gave the contact. */
   name?: string;
   /** 'none' | 'to' | 'from' | 'both'; 'remove' in a roster event for an item that is gone. */
   subscription: string;
   /** A subscription request of ours is pending (RFC 6121 §3.1.2). */
   ask?: boolean;
+  /** The groups we put the contact in. */
   groups: string[];
 }
 
 /** The whole roster (full: after each login, and on the next page of a session carried over a
  * reload) or the items one push changed, with the server's roster version. */
 export interface RosterEvent {
+  /** The whole roster (true), or the items one push changed. */
   full: boolean;
+  /** The server's roster version (RFC 6121 §2.6), null where it offers none. */
   version: string | null;
+  /** The items: all of them, or the changed ones. */
   items: RosterItem[];
 }
 
+/** A page of history() (XEP-0313 with XEP-0059 paging). */
 export interface HistoryPage {
   /** Oldest first; each with archived: true, stanzaId and delay. */
   messages: MessageEvent[];
@@ -244,96 +277,221 @@ export interface HistoryPage {
   complete: boolean;
   /** Pass as `before` for the page before this one. */
   first: string | null;
+  /** The archive id of the page's newest message. */
   last: string | null;
 }
 
+/** Someone in a room (XEP-0045). */
 export interface Occupant {
+  /** Their nickname in the room. */
   nick: string;
   /** The occupant's real JID, when the room tells us (non-anonymous rooms, or we moderate). */
   jid?: string;
+  /** What they may do now (XEP-0045 §5.1). */
   role: 'moderator' | 'participant' | 'visitor' | 'none';
+  /** Their lasting standing in the room (XEP-0045 §5.2). */
   affiliation: 'owner' | 'admin' | 'member' | 'outcast' | 'none';
+  /** Their presence in the room. */
   show?: Show;
+  /** Their status text. */
   status?: string;
   /** Us. */
   self: boolean;
 }
 
+/** A room we are in (XEP-0045). */
 export interface Room {
+  /** The room's bare JID. */
   jid: string;
+  /** Our nickname there. */
   nick: string;
+  /** Our role (XEP-0045 §5.1). */
   role: string;
+  /** Our affiliation (XEP-0045 §5.2). */
   affiliation: string;
+  /** The room's subject. */
   subject?: string;
+  /** Everyone in the room, us included. */
   occupants: Occupant[];
 }
 
+/** What join() resolves with, and the 'roomJoined' event. */
 export interface RoomJoined {
+  /** The room's bare JID. */
   room: string;
+  /** The nickname we have there (the room may have changed the one asked for). */
   nick: string;
+  /** Our role (XEP-0045 §5.1). */
   role: string;
+  /** Our affiliation (XEP-0045 §5.2). */
   affiliation: string;
 }
 
+/** What discoInfo() resolves with (XEP-0030 §3.1). */
 export interface DiscoInfo {
+  /** The entity that answered. */
   from: string;
-  identities: { category: string; type: string; name?: string }[];
+  /** What it is: category and type from the XEP-0030 registry (server/im, client/web, conference/text, …), and a name. */
+  identities: {
+    /** E.g. 'server', 'client', 'conference'. */
+    category: string;
+    /** E.g. 'im', 'web', 'text'. */
+    type: string;
+    /** A human-readable name. */
+    name?: string;
+  }[];
+  /** The namespaces it supports, e.g. 'urn:xmpp:mam:2'. */
   features: string[];
 }
 
+/** The 'offline' event: the client ended for good. */
 export interface OfflineEvent {
   /** Why the session ended: 'disconnected' after disconnect(), else a condition such as
    * 'not-authorized', 'connection-failed', 'item-not-found', 'policy-violation'. */
   reason: string;
+  /** A sentence for people, from the server or the client. */
   text: string;
 }
 
 /** `mechanism` is the SASL mechanism used, e.g. 'SCRAM-SHA-256'; a session carried on from the
  * previous page (resume) has `resumed: true` and no mechanism. */
 export interface OnlineInfo {
+  /** Our full JID, as the server bound it. */
   jid: string;
+  /** The SASL mechanism of the login, e.g. 'SCRAM-SHA-256'. */
   mechanism?: string;
+  /** The session was carried on (a reload with resume, or XEP-0198 stream resumption): no new login. */
   resumed?: boolean;
   /** This tab joined a session another tab had already opened (shareAcrossTabs). */
   attached?: boolean;
 }
 
+/** Where the client is: not connected or ended, logging in, online, or logging in again after a lost session. */
 export type Status = 'offline' | 'connecting' | 'online' | 'reconnecting';
 
+/** Every event of client.on(), with what its listener gets. */
 export interface ClientEvents {
   /** The session is established; `mechanism` is the SASL mechanism used, e.g. 'SCRAM-SHA-256'. */
   online: OnlineInfo;
+  /** A message: live, from a catch-up (archived), or a copy from another device of ours (carbon). */
   message: MessageEvent;
+  /** A presence: a contact's, a subscription request, or our own reflected. */
   presence: PresenceEvent;
+  /** The client ended for good: disconnect(), or a condition no new login can cure. */
   offline: OfflineEvent;
   /** `attempt`, `delay` (ms), `reason` (a condition) and `text` come with 'reconnecting'. */
-  status: { status: Status; attempt?: number; delay?: number; reason?: string; text?: string };
+  status: {
+    /** The new status. */
+    status: Status;
+    /** Which attempt at logging in again this is, from 1. */
+    attempt?: number;
+    /** How long (ms) until that attempt. */
+    delay?: number;
+    /** The condition the session was lost with, e.g. 'connection-failed'. */
+    reason?: string;
+    /** A sentence for people about it. */
+    text?: string;
+  };
   /** A catch-up after a reconnection ended: `count` archived messages were delivered; `complete`
    * is false when the archive said there was more (or failed: `condition` says why, e.g.
    * 'feature-not-implemented' on a server without an archive, 'timeout'). */
-  caughtUp: { count: number; complete: boolean; condition: string | null };
+  caughtUp: {
+    /** Archived messages delivered. */
+    count: number;
+    /** The archive said this was all. */
+    complete: boolean;
+    /** Why not complete, e.g. 'feature-not-implemented'; null when complete. */
+    condition: string | null;
+  };
   /** A stanza the library does not handle itself. */
-  stanza: { xml: string };
+  stanza: {
+    /** The whole stanza as XML. */
+    xml: string;
+  };
+  /** The roster: the whole of it after each login, or what a push changed (RFC 6121 §2). */
   roster: RosterEvent;
   /** One of our messages arrived (XEP-0184); `id` is its id. */
-  receipt: { from: string; id: string; room?: string; carbon?: 'received' | 'sent' };
+  receipt: {
+    /** The peer's full JID. */
+    from: string;
+    /** The id of our message. */
+    id: string;
+    /** For a room: the room. */
+    room?: string;
+    /** A copy from another device of ours (XEP-0280). */
+    carbon?: 'received' | 'sent';
+  };
   /** How far the other side got with one of our messages (XEP-0333). */
-  marker: { from: string; to?: string; id: string; marker: 'received' | 'displayed' | 'acknowledged'; room?: string; nick?: string; carbon?: 'received' | 'sent' };
+  marker: {
+    /** Who sent the marker. */
+    from: string;
+    /** To whom (for a 'sent' carbon: the peer our other device told). */
+    to?: string;
+    /** The id of the message it is about. */
+    id: string;
+    /** How far they got: received, displayed (read), acknowledged. */
+    marker: 'received' | 'displayed' | 'acknowledged';
+    /** For a room: the room. */
+    room?: string;
+    /** For a room: the sender's nickname. */
+    nick?: string;
+    /** A copy from another device of ours (XEP-0280); 'sent': we marked it on another device or tab. */
+    carbon?: 'received' | 'sent';
+  };
   /** Typing and such (XEP-0085). */
-  chatState: { from: string; state: ChatState; thread?: string; room?: string; nick?: string; carbon?: 'received' | 'sent' };
+  chatState: {
+    /** Whose state. */
+    from: string;
+    /** The state: composing, paused, active, inactive, gone. */
+    state: ChatState;
+    /** The conversation thread it is about. */
+    thread?: string;
+    /** For a room: the room. */
+    room?: string;
+    /** For a room: the nickname. */
+    nick?: string;
+    /** A copy from another device of ours (XEP-0280). */
+    carbon?: 'received' | 'sent';
+  };
   /** The server says the blocklist changed (XEP-0191 §3.3); unblocked empty with nothing blocked: all. */
-  blocklist: { blocked: string[]; unblocked: string[] };
+  blocklist: {
+    /** JIDs now blocked. */
+    blocked: string[];
+    /** JIDs now unblocked. */
+    unblocked: string[];
+  };
   /** We are in a room: after join(), after the rejoin that follows a new login, and (restored) on
    * the next page of a session carried over a reload. */
-  roomJoined: RoomJoined & { restored: boolean };
+  roomJoined: RoomJoined & {
+    /** Told again on the next page of a session carried over a reload. */
+    restored: boolean;
+  };
   /** A join failed: condition conflict (nickname taken), registration-required (members only),
    * not-authorized (wrong password), forbidden (banned), service-unavailable (full), …; `room` says which. */
   roomError: XmppError;
   /** We left a room, or were kicked or banned (reason). */
-  roomLeft: { room: string; reason: 'kicked' | 'banned' | null };
-  roomSubject: { room: string; subject: string; by: string | null };
+  roomLeft: {
+    /** The room's bare JID. */
+    room: string;
+    /** Why, when it was not our leave(). */
+    reason: 'kicked' | 'banned' | null;
+  };
+  /** A room's subject, when we join and when it changes (XEP-0045 §8.1). */
+  roomSubject: {
+    /** The room's bare JID. */
+    room: string;
+    /** The subject; empty: none. */
+    subject: string;
+    /** The nickname of who set it, when the room says. */
+    by: string | null;
+  };
   /** Someone came, changed or left (available false). */
-  occupant: Occupant & { room: string; available: boolean };
+  occupant: Occupant & {
+    /** The room's bare JID. */
+    room: string;
+    /** False: they left. */
+    available: boolean;
+  };
   /** Something went wrong but the session goes on: a stanza skipped over a per-stanza limit
    * (condition 'policy-violation', with `from` and `limit`), input dropped ('spoofed-iq',
    * 'spoofed-archive-result', 'bad-format', …), a queued message that can no longer be sent when
@@ -343,7 +501,9 @@ export interface ClientEvents {
 
 /** An error whose `condition` says why, e.g. 'not-authorized' or 'connection-failed'. */
 export class XmppError extends Error {
+  /** The RFC 6120 / XEP-0124 condition, or the client's own ('not-connected', 'resource-constraint', …). */
   readonly condition: string;
+  /** A sentence for people about it. */
   readonly text: string;
   /** For a skipped stanza: its sender, when readable. */
   readonly from?: string;
@@ -355,11 +515,15 @@ export class XmppError extends Error {
   readonly room?: string;
 }
 
+/** A client of one account: one session, or (SharedClient) a tab's part in a session its tabs share. Made by createClient(). */
 export class Client {
+  /** Where the client is now. */
   readonly status: Status;
   /** The full JID bound by the server, once online. */
   readonly jid: string | null;
+  /** Calls listener with every `event` (see ClientEvents) until off(). */
   on<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): this;
+  /** Stops calling a listener given to on(). */
   off<K extends keyof ClientEvents>(event: K, listener: (e: ClientEvents[K]) => void): this;
   /** Opens the session; rejects with an XmppError whose condition says why. */
   connect(): Promise<OnlineInfo>;
@@ -390,6 +554,7 @@ export class Client {
    * does not handle and a handler matches is left to the app to answer (with sendRaw); one nothing
    * matches is answered service-unavailable (RFC 6120 §8.4). Returns an id for removeHandler(). */
   addHandler(match: { name?: string; ns?: string; child?: string; childNs?: string }, fn: (stanza: { xml: string }) => void): number;
+  /** Removes a handler addHandler() returned the id of; false when there is none. */
   removeHandler(id: number): boolean;
   /** Sends one element given as XML (unprefixed elements are in jabber:client), parsed and
    * serialized again; XmppError('not-well-formed') unless it is exactly one well-formed element. */
@@ -430,6 +595,7 @@ export class Client {
    * second join() of a room still joining returns the first one's promise. Throws
    * XmppError('bad-request') in a room we are in under another nickname. */
   join(room: string, options: { nick: string; password?: string; history?: number }): Promise<RoomJoined>;
+  /** Leaves a room (unavailable presence to it); it is not joined again at the next login. */
   leave(room: string): void;
   /** XEP-0030: what jid (default: our server) is and supports; `node` for XEP-0115 node#ver. */
   discoInfo(jid?: string, options?: { node?: string }): Promise<DiscoInfo>;
@@ -437,6 +603,7 @@ export class Client {
   block(jids: string | string[]): Promise<void>;
   /** Unblocks the JIDs given; none: everyone. */
   unblock(jids?: string | string[]): Promise<void>;
+  /** The JIDs we block (XEP-0191 §3.2). */
   blocklist(): Promise<string[]>;
   /** Sends unavailable presence and ends the session. */
   disconnect(): Promise<void>;
@@ -450,7 +617,11 @@ export interface SharedClient extends Client {
   /** How many tabs share the session, this one included. */
   readonly sharedTabs: number;
 }
-export const SharedClient: { new (options: ClientOptions, kind: 'worker' | 'locks'): SharedClient };
+/** Made by createClient() in a browser; not meant to be constructed by an app. */
+export const SharedClient: {
+  /** kind: where the session lives, a SharedWorker or the tab holding a Web Lock. */
+  new (options: ClientOptions, kind: 'worker' | 'locks'): SharedClient;
+};
 
 /** Creates a client; nothing is sent until connect(). In a browser, a SharedClient unless
  * options.shareAcrossTabs is false. */

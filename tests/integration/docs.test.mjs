@@ -2,7 +2,10 @@
 // resolves (the file, and a #heading in it); every JavaScript or TypeScript
 // code block either runs here, against the test ejabberd with the sample's
 // service, domain and password replaced, or is marked right after it with
-// <!-- not run: the reason -->.
+// <!-- not run: the reason -->. The API reference (`npm run docs`, TypeDoc
+// from web/index.d.ts and web/chat.d.ts) builds without a warning, every
+// export documented (typedocOptions in package.json: validation), and has
+// a page for every export of the package.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -70,6 +73,22 @@ test('every JavaScript or TypeScript sample in README.md and docs/ is run by thi
   const unmarked = samples.filter((s) => s.skip === undefined && !['js', 'javascript', 'mjs'].includes(s.lang));
   assert.deepEqual(unmarked.map((s) => `${s.page}:${s.line}`), [], 'a TypeScript sample is marked <!-- not run: … -->');
   assert.ok(samples.some((s) => s.skip === undefined), 'at least one sample runs');
+});
+
+test('npm run docs: the API reference builds without a warning, and every export of the package has its page', async () => {
+  const { stdout, stderr } = await run('npm', ['run', '--silent', 'docs'], { cwd: root, timeout: 120000 });
+  const out = (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, '');
+  assert.doesNotMatch(out, /\[warning\]|\[error\]/, `TypeDoc warns of nothing (undocumented or unexported items included):\n${out}`);
+  // What the package exports: every declaration of the two .d.ts files, and the runtime exports.
+  const declared = new Set();
+  for (const f of ['web/index.d.ts', 'web/chat.d.ts']) {
+    for (const [, name] of read(f).matchAll(/^export (?:declare )?(?:interface|class|type|function|const) (\w+)/gm)) declared.add(name);
+  }
+  const runtime = Object.keys(await import('../../dist/index.js'));
+  assert.deepEqual(runtime.filter((n) => !declared.has(n)), [], 'every runtime export is declared in index.d.ts');
+  const pagesOf = fs.readdirSync(path.join(root, 'build/docs'), { recursive: true }).map(String);
+  const missing = [...declared].filter((name) => !pagesOf.some((f) => f.endsWith(`.${name}.html`)));
+  assert.deepEqual(missing, [], 'every export has its page in build/docs');
 });
 
 let server;
