@@ -94,7 +94,7 @@ test('npm run docs: the API reference builds without a warning, and every export
 let server;
 before(async () => {
   if (!samples.some((s) => s.skip === undefined)) return;
-  server = await startEjabberd({ mam: true });
+  server = await startEjabberd({ mam: true, muc: true, im: true });
   await Promise.all(['alice', 'bob'].map((u) => server.register(u, `${u}-pw`)));
 });
 after(async () => { await server?.stop(); });
@@ -105,7 +105,7 @@ for (const sample of samples.filter((s) => s.skip === undefined)) {
     const code = sample.code
       .replace(/from 'xmpp-wasm'/g, `from '${pathToFileURL(path.join(root, 'dist/index.js'))}'`)
       .replace(/'https:\/\/chat\.example\.com\/bosh'/g, `'${server.boshUrl}'`)
-      .replace(/@example\.com/g, '@localhost')
+      .replace(/example\.com/g, 'localhost') // bob@example.com, conference.example.com
       .replace(/password: 'secret'/g, "password: 'alice-pw'");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xw-sample-'));
     const file = path.join(dir, 'sample.mjs');
@@ -117,7 +117,9 @@ for (const sample of samples.filter((s) => s.skip === undefined)) {
     try {
       await bob.connect();
       const { stdout } = await run(process.execPath, [file], { cwd: dir, timeout: 30000 });
-      const sent = [...code.matchAll(/body: '([^']+)'/g)].map((m) => m[1]);
+      console.log(`${sample.page}:${sample.line} printed:\n${stdout}`);
+      // What it sends bob (after the replacement above).
+      const sent = [...code.matchAll(/to: 'bob@localhost', body: '([^']+)'/g)].map((m) => m[1]);
       if (sent.length) await waitFor(bob, 'message', (m) => m.body === sent.at(-1), 10000, `the sample's message "${sent.at(-1)}"`).catch(() => {});
       assert.deepEqual(got.filter((b) => sent.includes(b)), sent, `bob got what the sample sent (its output: ${stdout})`);
     } finally {
