@@ -91,6 +91,23 @@ test('npm run docs: the API reference builds without a warning, and every export
   assert.deepEqual(missing, [], 'every export has its page in build/docs');
 });
 
+test('getting started, "without it": on an ejabberd without the archive, blocking and group chat, history(), block() and join() reject with the conditions the table gives', async () => {
+  const bare = await startEjabberd({});
+  try {
+    await bare.register('alice', 'alice-pw');
+    const client = createClient({ service: bare.boshUrl, jid: 'alice@localhost', password: 'alice-pw' });
+    await client.connect();
+    const conditionOf = (p) => p.then(() => 'resolved', (e) => e.condition);
+    assert.equal(await conditionOf(client.history('bob@localhost')), 'service-unavailable', 'XEP-0313 missing: history() rejects');
+    assert.equal(await conditionOf(client.block('spammer@localhost')), 'service-unavailable', 'XEP-0191 missing: block() rejects');
+    assert.equal(await conditionOf(client.join('lunch@conference.localhost', { nick: 'Alice' })), 'remote-server-not-found',
+      'XEP-0045 service missing: join() rejects');
+    await client.disconnect();
+  } finally {
+    await bare.stop();
+  }
+});
+
 let server;
 before(async () => {
   if (!samples.some((s) => s.skip === undefined)) return;
