@@ -8,7 +8,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 bash tests/support/ensure-system.sh
-[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+# Any dev dependency missing (a checkout from before one was added): install them all.
+[ -d node_modules/playwright-core ] && [ -d node_modules/typedoc ] || npm ci --no-audit --no-fund
 
 echo "== native unit tests"
 cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Debug >/dev/null
