@@ -84,7 +84,7 @@ function missingImport(module, name) {
 /** The core: one instance per page (or process), shared by every client
  * in it. Each client is a few tens of KB of that instance's memory, where
  * an instance of its own would cost at least the 1 MiB a wasm memory
- * starts with (measured: README, "One core per page"); wasm memory never
+ * starts with (measured: docs/client.md and the bench's idle-client rows); wasm memory never
  * shrinks, so freed clients' memory is reused by the others. The first
  * caller's `source` is the one loaded. */
 export function loadCore(source) {

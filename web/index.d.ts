@@ -81,7 +81,7 @@ export interface ClientOptions {
   /** In browsers, share one session among all tabs of the origin that use the same service and
    * account (default true): in a SharedWorker where there is one, else in the tab holding a Web Lock.
    * createClient then returns a SharedClient. false: a session (and resource) per tab. No effect in
-   * Node. See README, "Many tabs, one session". */
+   * Node. See docs/tabs.md. */
   shareAcrossTabs?: boolean;
   /** After a session that was online is lost (connection-failed, item-not-found after a server
    * restart, system-shutdown, …), log in again with backoff (default true). Messages sent while
