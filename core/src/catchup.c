@@ -30,8 +30,8 @@
  *    twice. Since the sender is part of the key, a sender can at most hide
  *    its own messages.
  *  - origin-ids (XEP-0359 §3: the sender's own, unique): a message with
- *    the sender's bare JID and origin-id of one delivered is a copy, at any
- *    time. A sender that got no receipt sends it again with both
+ *    the sender's bare JID (an occupant's full JID through a room) and
+ *    origin-id of one delivered is a copy, at any time. A sender that got no receipt sends it again with both
  *    unchanged (receipts.h); a different message never shares them. Again
  *    a sender can only hide its own messages. */
 #include "client.h"
@@ -106,9 +106,16 @@ static int copy_in_window(xw_client *c, const xw_node *msg, int resend_path) {
 static int origin_seen(xw_client *c, const xw_node *msg) {
     const char *origin = xw_mam_origin_id(msg), *from = xw_node_attr(msg, "from");
     if (!origin || !from) return 0;
-    /* The bare JID: what comes before the resource's '/' (RFC 7622 §3.1). */
+    /* The bare JID: what comes before the resource's '/' (RFC 7622 §3.1);
+     * but through a room we are in, the occupant (room@service/nick):
+     * occupants share the room's bare JID and may not hide each other's
+     * private messages. */
     const char *slash = strchr(from, '/');
     char *bare = xw_strndup(from, slash ? (size_t)(slash - from) : strlen(from));
+    if (bare && slash && xw_muc_find(&c->muc, bare)) {
+        free(bare);
+        bare = xw_strdup(from);
+    }
     const char *parts[] = {bare, origin};
     uint64_t key = bare ? xw_keyset_digest(&c->origins, parts, 2) : 0;
     free(bare);

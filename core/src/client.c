@@ -260,7 +260,10 @@ static int send_tracked(xw_client *c, const xw_out_msg *m, const xw_awaited *aga
      * session, nor when it is itself a resend to the peer. */
     if (one_to_one && c->receipts && c->unconfirmed.max && !m->resend && !again) {
         char *peer = bare_of(m->to);
-        if (!peer || xw_receipts_track(&c->unconfirmed, m, peer, now_known ? c->now_ms : -1))
+        /* Not a private message through a room (room@service/nick): by the
+         * time it went out again the nickname could be someone else's. */
+        int via_room = peer && xw_muc_find(&c->muc, peer);
+        if (!via_room && (!peer || xw_receipts_track(&c->unconfirmed, m, peer, now_known ? c->now_ms : -1)))
             xw_client_emit_error(c, "resource-constraint", "out of memory: a message sent now is not kept until its receipt");
         free(peer);
     }

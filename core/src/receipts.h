@@ -23,6 +23,9 @@
  * and it carries its first sending time (XEP-0203) for the peer to place
  * it by.
  *
+ * Not kept: private messages through a room (room@service/nick; a
+ * nickname can change hands before a resend), and group chat (no receipts).
+ *
  * Memory: at most `max` messages (0 turns this off). When full, the oldest
  * is forgotten if its peer is not known to answer; else the new message is
  * not kept: the oldest unconfirmed are those a lost node took. */

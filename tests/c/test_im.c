@@ -438,6 +438,34 @@ static void test_unconfirmed_full(void) {
     done(&s);
 }
 
+/* Through a room, occupants share the room's bare JID: one may not hide
+ * another's private message by reusing its origin-id, and a private
+ * message is never sent again (the nickname may be someone else's by
+ * then). */
+static void test_unconfirmed_rooms(void) {
+    script s;
+    online_with(&s, "", "");
+    CHECK(xw_client_join(s.c, "room@conf.example.com", "alice", NULL, 0) == 0, "join");
+    drain(&s);
+    flush_until(&s, "room@conf.example.com/alice");
+    events_of(&s, "<presence xmlns='jabber:client' from='room@conf.example.com/alice'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>");
+    const char *ev = events_of(&s, "<message xmlns='jabber:client' from='room@conf.example.com/mallory' type='chat' id='p1'><body>first</body><origin-id xmlns='urn:xmpp:sid:0' id='o-7'/></message>"
+                                   "<message xmlns='jabber:client' from='room@conf.example.com/bob' type='chat' id='p2'><body>second</body><origin-id xmlns='urn:xmpp:sid:0' id='o-7'/></message>");
+    CHECK(strstr(ev, "\"body\":\"first\"") && strstr(ev, "\"body\":\"second\""),
+          "XEP-0359 §3 through a room: mallory's origin-id does not hide bob's private message: %s", ev);
+    CHECK(xw_client_send_message(s.c, "room@conf.example.com/bob", "chat", "psst", NULL, NULL, "pm1") == 0, "send");
+    drain(&s);
+    sent_now(&s, "id='pm1'");
+    events_of(&s, "<message xmlns='jabber:client' from='room@conf.example.com/bob' id='r9'><received xmlns='urn:xmpp:receipts' id='other'/></message>");
+    s.now += 1000;
+    events_of(&s, "<presence xmlns='jabber:client' from='room@conf.example.com/bob'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/></x></presence>");
+    s.now += XW_RECEIPT_GRACE_MS + 1;
+    xw_client_tick(s.c, s.now);
+    drain(&s);
+    CHECK(!sent_now(&s, "id='pm1'"), "a private message through a room is not sent again (receipts.h)");
+    done(&s);
+}
+
 /* Subject and thread go out; what XML would change on the way is escaped. */
 static void test_message_fields_sent(void) {
     script s;
@@ -722,6 +750,7 @@ int main(void) {
     test_receipts_markers_states();
     test_unconfirmed_resent();
     test_unconfirmed_full();
+    test_unconfirmed_rooms();
     test_message_fields_sent();
     test_carbons();
     test_history();
