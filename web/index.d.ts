@@ -164,8 +164,8 @@ export interface MessageEvent {
   /** The id the archive gave the message (XEP-0359 stanza-id: our server's, or the room's for a room message). */
   stanzaId?: string;
   /** The sender's own id for it (XEP-0359 origin-id), kept by every copy. A one-to-one message whose
-   * sender and origin-id match one already delivered is a copy (a sender's resend, see
-   * resendUnconfirmed) and is not delivered again; its receipt is still sent. */
+   * sender (its bare JID; through a room, the occupant) and origin-id match one already delivered is a
+   * copy (a sender's resend, see resendUnconfirmed) and is not delivered again; its receipt is still sent. */
   originId?: string;
   /** From an archive: a catch-up after a reconnection, or a history() page. */
   archived?: boolean;
