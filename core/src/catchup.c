@@ -31,9 +31,10 @@
  *    its own messages.
  *  - origin-ids (XEP-0359 §3: the sender's own, unique): a message with
  *    the sender's bare JID (an occupant's full JID through a room) and
- *    origin-id of one delivered is a copy, at any time. A sender that got no receipt sends it again with both
- *    unchanged (receipts.h); a different message never shares them. Again
- *    a sender can only hide its own messages. */
+ *    origin-id of one delivered is a copy, at any time. A sender that got
+ *    no receipt sends it again with both unchanged (receipts.h); a
+ *    different message never shares them. Again a sender can only hide its
+ *    own messages. */
 #include "client.h"
 #include "im.h"
 #include "mam.h"

@@ -300,7 +300,6 @@ void xw_client_peer_confirmed(xw_client *c, const char *from, const char *id) {
     free(peer);
 }
 
-
 void xw_client_flush_outbox(xw_client *c) {
     while (outbox_may_go(c)) {
         xw_out_msg *m = xw_outbox_next(&c->outbox, c->resumed_h);
@@ -552,6 +551,7 @@ int xw_client_start_life(xw_client *c, double now_ms) {
     xw_keyset_init(&c->fresh, 1024);
     /* Long enough for a peer's resend (receipts.h) to find its first copy. */
     xw_keyset_init(&c->origins, 2048);
+    xw_receipts_init(&c->unconfirmed);
     c->now_ms = now_ms;
     c->life = LIFE_RUNNING;
     return XW_OK;

@@ -33,26 +33,14 @@ int xw_out_msg_copy(xw_out_msg *dst, const xw_out_msg *src) {
     return XW_OK;
 }
 
-/* Makes room for one more entry at the end of list [*v, *v + *n) in
- * *store (capacity *cap): reuses the space dropped from the front when
- * that is at least half, else doubles. */
+/* Makes room for one more entry at the end of list [*v, *v + n) in
+ * *store (capacity *cap): see xw_queue_reserve. */
 static int reserve_one(xw_out_msg **store, size_t *cap, xw_out_msg **v, size_t n) {
     size_t head = *store ? (size_t)(*v - *store) : 0;
-    if (head + n < *cap) return XW_OK;
-    if (head && head >= n) {
-        memmove(*store, *v, n * sizeof **v);
-        *v = *store;
-        return XW_OK;
-    }
-    if (head) memmove(*store, *v, n * sizeof **v);
-    xw_out_msg *grown = xw_grow(*store, cap, sizeof *grown, 16);
-    if (!grown) {
-        *v = *store;
-        return XW_ERR_NOMEM;
-    }
-    *store = grown;
-    *v = grown;
-    return XW_OK;
+    xw_out_msg *moved = xw_queue_reserve(*store, cap, &head, n, sizeof *moved);
+    if (moved) *store = moved;
+    if (*store) *v = *store + head;
+    return moved ? XW_OK : XW_ERR_NOMEM;
 }
 
 static int append(xw_out_msg **store, size_t *cap, xw_out_msg **v, size_t *n, const xw_out_msg *m) {

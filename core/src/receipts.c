@@ -19,27 +19,18 @@ static void forget_at(xw_receipts *r, size_t i) {
     if (!--r->n) r->v = r->store;
 }
 
-/* Room for one more at the end: reuses what was dropped from the front,
- * else doubles. */
+/* Room for one more at the end (xw_queue_reserve, as the outbox's lists). */
 static int reserve_one(xw_receipts *r) {
     size_t head = r->store ? (size_t)(r->v - r->store) : 0;
-    if (head + r->n < r->cap) return XW_OK;
-    if (head) {
-        memmove(r->store, r->v, r->n * sizeof *r->v);
-        r->v = r->store;
-        if (r->n < r->cap) return XW_OK;
-    }
-    xw_awaited *grown = xw_grow(r->store, &r->cap, sizeof *grown, 16);
-    if (!grown) return XW_ERR_NOMEM;
-    r->store = r->v = grown;
-    return XW_OK;
+    xw_awaited *moved = xw_queue_reserve(r->store, &r->cap, &head, r->n, sizeof *moved);
+    if (moved) r->store = moved;
+    if (r->store) r->v = r->store + head;
+    return moved ? XW_OK : XW_ERR_NOMEM;
 }
 
+void xw_receipts_init(xw_receipts *r) { xw_keyset_init(&r->answering, ANSWERING_PEERS); }
+
 static uint64_t peer_key(xw_receipts *r, const char *peer_bare) {
-    if (!r->answering_ready) {
-        xw_keyset_init(&r->answering, ANSWERING_PEERS);
-        r->answering_ready = 1;
-    }
     const char *parts[] = {peer_bare};
     return xw_keyset_digest(&r->answering, parts, 1);
 }
@@ -127,8 +118,7 @@ double xw_receipts_next_deadline(const xw_receipts *r) {
 void xw_receipts_free(xw_receipts *r) {
     while (r->n) forget_at(r, 0);
     free(r->store);
-    if (r->answering_ready) xw_keyset_free(&r->answering);
+    xw_keyset_free(&r->answering);
     r->v = r->store = NULL;
     r->cap = 0;
-    r->answering_ready = 0;
 }

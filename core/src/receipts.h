@@ -61,9 +61,10 @@ typedef struct xw_receipts {
     size_t ndue;         /* ... of them, how many are due (due_ms >= 0) */
     size_t max;          /* messages kept at most; 0: off */
     xw_keyset answering; /* bare JIDs that have sent us a receipt */
-    int answering_ready;
 } xw_receipts;
 
+/* Sets up the empty list (with `max` set by the caller). */
+void xw_receipts_init(xw_receipts *r);
 /* Keeps a copy of m, sent to peer_bare at now_ms; now_ms < 0 when the
  * caller has no current time (the app's call carries none): the next
  * xw_receipts_stamp sets it. Without memory it is not kept (the caller

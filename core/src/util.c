@@ -46,6 +46,15 @@ void *xw_grow(void *v, size_t *cap, size_t elem, size_t first) {
     return grown;
 }
 
+void *xw_queue_reserve(void *store, size_t *cap, size_t *head, size_t n, size_t elem) {
+    if (*head + n < *cap) return store;
+    size_t dropped = *head;
+    if (dropped) memmove(store, (char *)store + dropped * elem, n * elem);
+    *head = 0;
+    if (dropped && dropped >= n) return store;
+    return xw_grow(store, cap, elem, 16);
+}
+
 int xw_buf_append(xw_buf *b, const void *bytes, size_t len) {
     int rc = xw_buf_reserve(b, len);
     if (rc) return rc;

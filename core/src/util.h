@@ -29,6 +29,14 @@ XW_MUST_CHECK int xw_buf_reserve(xw_buf *b, size_t extra);
  * the heap by it too. Returns the array (*cap updated), or NULL without
  * memory (v and *cap untouched). */
 void *xw_grow(void *v, size_t *cap, size_t elem, size_t first);
+/* Room for one more element at the end of a queue, store[head .. head + n)
+ * of elem bytes each in *cap elements, whose front is dropped by moving
+ * head on: the dropped front is reused (the queue moved down to head 0)
+ * when it is at least as long as the queue, else the storage doubles (the
+ * queue moved down first), so a queue of thousands costs amortized
+ * constant time per element. Returns the storage, moved or not, with
+ * *head updated; NULL without memory (store then holds the queue from 0). */
+void *xw_queue_reserve(void *store, size_t *cap, size_t *head, size_t n, size_t elem);
 XW_MUST_CHECK int xw_buf_append(xw_buf *b, const void *bytes, size_t len);
 XW_MUST_CHECK int xw_buf_append_str(xw_buf *b, const char *s);
 /* Appends formatted text. Conversions: %s %d %u %llu %02x %% only;
