@@ -14,7 +14,7 @@ import { startEjabberd } from '../support/ejabberd.mjs';
 import { startFaultProxy } from '../support/fault-proxy.mjs';
 import { startFakeCM } from '../support/fake-cm.mjs';
 import { rawBoshLogin } from '../support/raw-bosh.mjs';
-import { waitFor } from '../support/wait.mjs';
+import { waitFor, until } from '../support/wait.mjs';
 import { createClient } from '../../dist/index.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -223,6 +223,71 @@ test('a bot that answers "ok" with the same id twice is heard twice (a reused id
     await second;
   } finally {
     await alice.client.disconnect();
+  }
+});
+
+test('XEP-0359 §3: mallory sending bob origin-ids alice uses hides none of alice\'s messages (the copy rule keys the sender too); the session stays', async () => {
+  const alice = recorded('alice');
+  const bob = recorded('bob');
+  try {
+    await Promise.all([alice.start(), bob.start()]);
+    const one = waitFor(bob.client, 'message', (m) => m.body === 'one', 10000, 'one');
+    alice.client.sendMessage({ to: 'bob@localhost', body: 'one' });
+    const seen = (await one).originId;
+    assert.ok(seen, 'alice\'s message carries an origin-id');
+    // Her ids are a prefix and a counter: mallory sends bob the one she
+    // used and the next 50, before alice writes again.
+    const [, prefix, n] = /^(.*-)(\d+)$/.exec(seen);
+    for (let k = 0; k <= 50; k++) {
+      await mallory.send(message('bob@localhost', `m${k}`, `<body>fake ${k}</body><origin-id xmlns='urn:xmpp:sid:0' id='${prefix}${Number(n) + k}'/>`));
+    }
+    await until(() => bob.bodies().filter((b) => b?.startsWith('fake ')).length === 51, 10000, 'mallory\'s 51, each her own');
+    const two = waitFor(bob.client, 'message', (m) => m.body === 'two', 10000, 'two');
+    const three = waitFor(bob.client, 'message', (m) => m.body === 'three', 10000, 'three');
+    alice.client.sendMessage({ to: 'bob@localhost', body: 'two' });
+    alice.client.sendMessage({ to: 'bob@localhost', body: 'three' });
+    await Promise.all([two, three]);
+    assert.deepEqual(bob.bodies().filter((b) => ['one', 'two', 'three'].includes(b)), ['one', 'two', 'three'], 'each of alice\'s once, in order');
+    assert.ok(!bob.statuses().includes('reconnecting'), 'bob\'s session stayed');
+  } finally {
+    await Promise.all([alice.client.disconnect(), bob.client.disconnect()]);
+  }
+});
+
+test('receipts.h: mallory answering a receipt, then flooding bob with presence, gets bob\'s unconfirmed message again at most 3 times, and no one else\'s; the session stays and the next message arrives', async () => {
+  const alice = recorded('alice');
+  const bob = recorded('bob');
+  // What bob's client sends, to count the resends.
+  const sent = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (url, init) => {
+    if (typeof init?.body === 'string') sent.push(init.body);
+    else if (init?.body) sent.push(new TextDecoder().decode(init.body));
+    return realFetch(url, init);
+  };
+  try {
+    await Promise.all([alice.start(), bob.start()]);
+    bob.client.sendMessage({ to: 'alice@localhost', body: 'to alice', id: 'b-a' });
+    await waitFor(alice.client, 'message', (m) => m.body === 'to alice', 10000, 'to alice');
+    // mallory answers a receipt for something (so she counts as answering),
+    // never for bob's message to her, and announces herself again and again.
+    await mallory.send(message('bob@localhost', 'r1', "<received xmlns='urn:xmpp:receipts' id='anything'/>"));
+    bob.client.sendMessage({ to: 'mallory@localhost', body: 'to mallory', id: 'b-m' });
+    await sleep(300);
+    for (let round = 0; round < 5; round++) {
+      await mallory.send(`<presence xmlns='jabber:client' to='bob@localhost'><status>round ${round}</status></presence>`);
+      await sleep(2300);
+    }
+    const count = (id) => sent.filter((b) => b.includes(`id='${id}'`) && b.includes('<body>')).length;
+    assert.equal(count('b-m'), 1 + 3, 'bob\'s message to mallory went out once, then again 3 times at most (XW_RECEIPT_MAX_RESENDS)');
+    assert.equal(count('b-a'), 1, 'nothing of what alice confirmed or was sent went to mallory or out again');
+    const next = waitFor(bob.client, 'message', (m) => m.body === 'after', 10000, 'after');
+    alice.client.sendMessage({ to: 'bob@localhost', body: 'after' });
+    await next;
+    assert.ok(!bob.statuses().includes('reconnecting'), 'bob\'s session stayed');
+  } finally {
+    globalThis.fetch = realFetch;
+    await Promise.all([alice.client.disconnect(), bob.client.disconnect()]);
   }
 });
 
